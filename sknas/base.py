@@ -1,0 +1,351 @@
+"""BaseNASEstimator: the fit template (validate -> adapt -> search -> refit)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+
+from .data import ClassificationTarget, RegressionTarget, validation_indices
+from .exceptions import InvalidInputError
+from .search import (
+    Objective,
+    SearchInterrupt,
+    TrialData,
+    leaderboard,
+    make_pruner,
+    make_sampler,
+    run_search,
+)
+from .space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace
+from .training import make_net, resolve_device
+
+__all__ = ["BaseNASEstimator", "NASClassifierMixin", "NASRegressorMixin"]
+
+logger = logging.getLogger("sknas")
+
+FIT_OVERRIDES = ("epochs", "callbacks", "validation_split")
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    if isinstance(X, dict):
+        return {k: v[rows] for k, v in X.items()}
+    return X[rows]
+
+
+def _concat(a: Any, b: Any) -> Any:
+    if isinstance(a, dict):
+        return {k: np.concatenate([a[k], b[k]]) for k in a}
+    return np.concatenate([a, b])
+
+
+class BaseNASEstimator(BaseEstimator):
+    """Shared parameters and the fit template of every sknas estimator.
+
+    Subclasses choose the input adapter and the default search space (per kind of data) and
+    the target handling (per task). See the task estimators for the parameter documentation.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "max_trials": [Interval(Integral, 1, None, closed="left")],
+        "time_budget": [Interval(Real, 0, None, closed="neither"), None],
+        "epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_split": [Interval(Real, 0, 1, closed="neither")],
+        "objective": [str, callable, None],
+        "sampler": "no_validation",
+        "pruner": "no_validation",
+        "storage": "no_validation",
+        "study_name": [str, None],
+        "callbacks": [list, tuple, None],
+        "max_model_size": [Interval(Integral, 1, None, closed="left"), None],
+        "refit": ["boolean"],
+        "device": [StrOptions({"auto", "cpu", "cuda"}), str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: epoch cap and early-stopping patience when ``epochs=None``
+    auto_max_epochs: ClassVar[int] = 100
+    auto_patience: ClassVar[int] = 10
+
+    # -- hooks for the kind of data ------------------------------------------------------
+    def _make_input_adapter(self) -> Any:
+        raise NotImplementedError
+
+    def _default_graph(self) -> Graph:
+        raise NotImplementedError
+
+    def _first_trials(self, graph: Graph, n_samples: int) -> list[dict[str, Any]]:
+        return []
+
+    # -- hooks for the task ---------------------------------------------------------------
+    def _make_target_adapter(self) -> Any:
+        raise NotImplementedError
+
+    def _class_weight(self, y: np.ndarray) -> np.ndarray | None:
+        return None
+
+    # -- fit --------------------------------------------------------------------------------
+    def _fit_settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(overrides) - set(FIT_OVERRIDES))
+        if unknown:
+            raise TypeError(
+                f"fit() got unexpected keyword argument(s) {unknown}; fit accepts "
+                f"validation_data and, for this call only, {list(FIT_OVERRIDES)}."
+            )
+        settings = {name: getattr(self, name) for name in FIT_OVERRIDES}
+        settings.update(overrides)
+        probe = self.__class__(**{**self.get_params(deep=False), **settings})
+        probe._validate_params()
+        return settings
+
+    def _adapt(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        if reset:
+            self.input_adapter_ = self._make_input_adapter().fit(X)
+            validate_data(self, X, skip_check_array=True, reset=True)
+            self.target_adapter_ = self._make_target_adapter().fit(y)
+        else:
+            self.input_adapter_.validate(X)
+            validate_data(self, X, skip_check_array=True, reset=False)
+        Xt = self.input_adapter_.transform(X)
+        check_consistent_length(Xt, y)
+        try:
+            yt = self.target_adapter_.transform(y)
+        except ValueError as exc:
+            raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
+        return Xt, yt
+
+    def _split(self, X: Any, y: Any, validation_data: Any, size: float, seed: int) -> TrialData:
+        Xt, yt = self._adapt(X, y, reset=True)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise InvalidInputError(
+                    "validation_data must be a pair (X_val, y_val); received "
+                    f"{type(validation_data).__name__}."
+                )
+            Xv, yv = self._adapt(*validation_data, reset=False)
+            return TrialData(Xt, yt, Xv, yv)
+        stratify = yt if isinstance(self.target_adapter_, ClassificationTarget) else None
+        train, valid = validation_indices(len(yt), size, seed, stratify)
+        return TrialData(_take(Xt, train), yt[train], _take(Xt, valid), yt[valid])
+
+    def _training_space(self) -> TrainingSpace:
+        return TrainingSpace(batch_size=self.batch_size)
+
+    def fit(self, X: Any, y: Any = None, *, validation_data: Any = None, **overrides: Any):
+        """Search architectures for ``X`` and ``y`` and keep the best one, refit.
+
+        Parameters
+        ----------
+        X : array-like
+            Training inputs.
+        y : array-like
+            Training targets.
+        validation_data : (X_val, y_val), optional
+            Data to score trials on, instead of a split of ``X``.
+        **overrides
+            ``epochs``, ``callbacks`` or ``validation_split`` for this call only, as in
+            AutoKeras; the estimator's parameters are not changed.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        settings = self._fit_settings(overrides)
+        started = time.monotonic()
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
+        data = self._split(X, y, validation_data, settings["validation_split"], seed)
+        graph = self._default_graph()
+        input_infos = [self.input_adapter_.info_]
+        target_infos = [self.target_adapter_.info_]
+        epochs = settings["epochs"]
+        max_epochs = epochs or self.auto_max_epochs
+        device = resolve_device(self.device)
+        interrupt = SearchInterrupt()
+        objective = Objective(
+            graph=graph,
+            training_space=self._training_space(),
+            input_infos=input_infos,
+            target_infos=target_infos,
+            data=data,
+            objective=self.objective,
+            max_epochs=max_epochs,
+            patience=self.auto_patience if epochs is None else max_epochs,
+            seed=seed,
+            deadline=None if self.time_budget is None else started + self.time_budget,
+            interrupted=interrupt,
+            class_weight=self._class_weight(data.y_train),
+            callbacks=settings["callbacks"] or (),
+            max_model_size=self.max_model_size,
+            device=device,
+            verbose=self.verbose,
+        )
+        study, interrupted = run_search(
+            objective,
+            max_trials=self.max_trials,
+            time_budget=self.time_budget,
+            sampler=make_sampler(self.sampler, seed),
+            pruner=make_pruner(self.pruner, max_epochs),
+            storage=self.storage,
+            study_name=self.study_name,
+            first_trials=self._first_trials(graph, len(data.y_train)),
+            interrupt=interrupt,
+            verbose=self.verbose,
+        )
+        self.study_ = study
+        self.best_trial_ = study.best_trial
+        self.best_params_ = dict(study.best_trial.params)
+        self.best_score_ = float(study.best_value)
+        self.best_architecture_ = ArchitectureSpec.from_dict(
+            study.best_trial.user_attrs["architecture"]
+        )
+        self.leaderboard_ = leaderboard(study)
+        self.search_interrupted_ = interrupted
+        self.model_ = self._final_model(objective, data, input_infos, target_infos, interrupted)
+        self.fit_seconds_ = time.monotonic() - started
+        return self
+
+    def _final_model(
+        self,
+        objective: Objective,
+        data: TrialData,
+        input_infos: list[TensorInfo],
+        target_infos: list[TensorInfo],
+        interrupted: bool,
+    ):
+        trial = self.best_trial_
+        spec = self.best_architecture_
+        kept = objective.best if objective.best and objective.best.number == trial.number else None
+        module = objective.build(spec, objective.seed + trial.number)
+        use_kept = kept is not None and (interrupted or not self.refit)
+        net = make_net(
+            module,
+            spec,
+            target_infos[0],
+            max_epochs=trial.user_attrs.get("best_epoch", 1),
+            class_weight=objective.class_weight,
+            device=objective.device,
+            verbose=int(self.verbose >= 2),
+        )
+        if use_kept:
+            net.initialize()
+            net.module_.load_state_dict(kept.state_dict)
+        else:
+            X = _concat(data.X_train, data.X_valid)
+            y = np.concatenate([data.y_train, data.y_valid])
+            with torch.random.fork_rng():
+                torch.manual_seed(objective.seed + trial.number)
+                net.fit(X, y)
+        net.module_.eval()
+        return net
+
+    # -- predict ----------------------------------------------------------------------------
+    def _transform(self, X: Any) -> Any:
+        check_is_fitted(self)
+        self.input_adapter_.validate(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return self.input_adapter_.transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+class NASClassifierMixin:
+    """Classification: label encoding, class weights, ``predict_proba``."""
+
+    def _make_target_adapter(self) -> ClassificationTarget:
+        return ClassificationTarget()
+
+    def _class_weight(self, y: np.ndarray) -> np.ndarray | None:
+        if self.class_weight is None:
+            return None
+        classes = self.target_adapter_.classes_
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise InvalidInputError(
+                    f"class_weight names class(es) {unknown} that are not in y; classes are "
+                    f"{classes.tolist()}."
+                )
+            return np.array([float(self.class_weight.get(c, 1.0)) for c in classes.tolist()])
+        present = np.unique(y)
+        weights = np.ones(len(classes))
+        weights[present] = compute_class_weight("balanced", classes=present, y=y)
+        return weights
+
+    @property
+    def classes_(self) -> np.ndarray:
+        check_is_fitted(self, "target_adapter_")
+        return self.target_adapter_.classes_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, one column per class of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the kind given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        Xt = self._transform(X)
+        proba = self.model_.predict_proba(Xt).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class labels, of the same type as the labels given to ``fit``.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the kind given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        codes = self.predict_proba(X).argmax(axis=1)
+        return self.target_adapter_.inverse_transform(codes)
+
+
+class NASRegressorMixin:
+    """Regression: 1-D or multi-output targets, predictions in the target's units."""
+
+    def _make_target_adapter(self) -> RegressionTarget:
+        return RegressionTarget()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values, shaped like the ``y`` given to ``fit``.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the kind given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        Xt = self._transform(X)
+        prediction = self.model_.predict(Xt)
+        return self.target_adapter_.inverse_transform(prediction)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

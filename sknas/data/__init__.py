@@ -1,0 +1,7 @@
+"""Adapt raw input and targets to tensors; fitted once per ``fit`` and shared by every trial."""
+
+from .split import validation_indices
+from .tabular import TabularAdapter
+from .targets import ClassificationTarget, RegressionTarget
+
+__all__ = ["ClassificationTarget", "RegressionTarget", "TabularAdapter", "validation_indices"]

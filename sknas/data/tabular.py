@@ -1,0 +1,167 @@
+"""Tables: column typing, imputation, categorical codes and the statistics for scaling."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer, StandardScaler
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ..exceptions import InvalidInputError
+from ..space.spec import TensorInfo
+
+__all__ = ["TabularAdapter", "as_frame"]
+
+COLUMN_TYPES = ("numerical", "categorical")
+
+
+def as_frame(X: Any) -> pd.DataFrame:
+    """Validate a table and return it as a DataFrame, keeping the dtypes of a DataFrame.
+
+    Raises sklearn's usual errors for sparse, complex, empty or non-2-D input.
+    """
+    check_array(X, dtype=None, ensure_all_finite=False, ensure_2d=True, input_name="X")
+    if isinstance(X, pd.DataFrame):
+        return X
+    frame = pd.DataFrame(np.asarray(X))
+    return frame.infer_objects() if frame.dtypes.eq(object).any() else frame
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
+class TabularAdapter(TransformerMixin, BaseEstimator):
+    """Turn a table into one float32 matrix: numeric columns, missing flags, category codes.
+
+    Numeric columns are median-imputed, with a 0/1 indicator column for each column that had
+    missing values. Categorical columns become integer codes after them, with 0 reserved for
+    missing and unseen categories. The scaling itself happens inside the network
+    (:class:`~sknas.Normalization`), from the statistics this adapter records.
+
+    Parameters
+    ----------
+    column_types : dict, optional
+        ``{column: "categorical" | "numerical"}`` overriding the inferred type. Columns are
+        named as in the DataFrame, or by position for arrays.
+    """
+
+    def __init__(self, *, column_types: Mapping[Any, str] | None = None) -> None:
+        self.column_types = column_types
+
+    def validate(self, X: Any) -> None:
+        """Raise sklearn's usual errors for input that is not a usable table."""
+        as_frame(X)
+
+    def _types(self, frame: pd.DataFrame) -> dict[Any, str]:
+        types = {c: "categorical" if _is_categorical(frame[c]) else "numerical" for c in frame}
+        for column, kind in (self.column_types or {}).items():
+            if column not in types:
+                close = difflib.get_close_matches(str(column), map(str, types), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise InvalidInputError(
+                    f"column_types names column {column!r}, which X does not have.{hint} "
+                    f"Columns: {list(types)}."
+                )
+            if kind not in COLUMN_TYPES:
+                raise InvalidInputError(
+                    f"column_types[{column!r}] is {kind!r}; allowed: {list(COLUMN_TYPES)}."
+                )
+            types[column] = kind
+        return types
+
+    def fit(self, X: Any, y: Any = None) -> TabularAdapter:
+        frame = as_frame(X)
+        types = self._types(frame)
+        self.numerical_columns_ = [c for c in frame if types[c] == "numerical"]
+        self.categorical_columns_ = [c for c in frame if types[c] == "categorical"]
+        self._check_finite(frame)
+        self.transformer_ = ColumnTransformer(
+            [
+                (
+                    "numerical",
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                    self.numerical_columns_,
+                ),
+                (
+                    "categorical",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-1,
+                        encoded_missing_value=-1,
+                        dtype=np.float32,
+                    ),
+                    self.categorical_columns_,
+                ),
+            ],
+            sparse_threshold=0.0,
+        )
+        matrix = self._encode(frame, fit=True)
+        n_num = matrix.shape[1] - len(self.categorical_columns_)
+        numeric = matrix[:, :n_num].astype(np.float64)
+        scaler = StandardScaler().fit(numeric)
+        quantile = QuantileTransformer(
+            n_quantiles=max(2, min(1000, len(numeric))), output_distribution="normal"
+        ).fit(numeric)
+        encoder = self.transformer_.named_transformers_["categorical"]
+        cards = [
+            int(sum(not pd.isna(v) for v in cats)) for cats in getattr(encoder, "categories_", [])
+        ]
+        self.info_ = TensorInfo(
+            "tabular",
+            (matrix.shape[1],),
+            {
+                "n_numerical": n_num,
+                "cardinalities": cards,
+                "stats": {
+                    "mean": scaler.mean_.tolist(),
+                    "scale": scaler.scale_.tolist(),
+                    "quantiles": quantile.quantiles_.tolist(),
+                    "references": quantile.references_.tolist(),
+                },
+            },
+        )
+        return self
+
+    def _check_finite(self, frame: pd.DataFrame) -> None:
+        for column in self.numerical_columns_:
+            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            bad = np.flatnonzero(np.isinf(values))
+            if bad.size:
+                raise InvalidInputError(
+                    f"X contains infinity in column {column!r} (row {bad[0]}). Missing values "
+                    f"(NaN) are accepted and imputed; infinite ones are not. Replace them, e.g. "
+                    f"with NaN."
+                )
+
+    def _encode(self, frame: pd.DataFrame, fit: bool = False) -> np.ndarray:
+        # positional column names of arrays must be strings for ColumnTransformer
+        matrix = (
+            self.transformer_.fit_transform(frame) if fit else self.transformer_.transform(frame)
+        )
+        matrix = np.asarray(matrix, dtype=np.float32)
+        n_cat = len(self.categorical_columns_)
+        if n_cat:
+            matrix[:, -n_cat:] += 1.0
+        return matrix
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode ``X`` with the fitted columns; unseen categories map to code 0."""
+        check_is_fitted(self)
+        frame = as_frame(X)
+        missing = [c for c in self.numerical_columns_ + self.categorical_columns_ if c not in frame]
+        if missing:
+            raise InvalidInputError(
+                f"X lacks the column(s) {missing} that the model was fitted with; pass every "
+                f"column used at fit time."
+            )
+        self._check_finite(frame)
+        return self._encode(frame)

@@ -1,0 +1,89 @@
+"""Targets: label encoding for classifiers, scaling statistics for regressors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ..exceptions import InvalidInputError
+from ..space.spec import TensorInfo
+
+__all__ = ["ClassificationTarget", "RegressionTarget"]
+
+
+def _require_y(y: Any) -> None:
+    if y is None:
+        raise ValueError(
+            "this estimator requires y to be passed, but the target y is None. Pass the "
+            "targets as fit(X, y)."
+        )
+
+
+class ClassificationTarget(TransformerMixin, BaseEstimator):
+    """Encode class labels as 0..n_classes-1 and decode predictions back to them.
+
+    ``classes_`` keeps the labels' own type: ints stay ints, strings stay strings.
+    """
+
+    def fit(self, y: Any) -> ClassificationTarget:
+        _require_y(y)
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise InvalidInputError(
+                "y contains NaN or infinity; every sample needs a class label. Drop or label "
+                "those rows."
+            )
+        if y.dtype == object and any(v is None for v in y):
+            raise InvalidInputError("y contains None; every sample needs a class label.")
+        check_classification_targets(y)
+        self.encoder_ = LabelEncoder().fit(y)
+        self.classes_ = self.encoder_.classes_
+        if len(self.classes_) < 2:
+            raise InvalidInputError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two "
+                f"classes."
+            )
+        self.info_ = TensorInfo("classification", (len(self.classes_),))
+        return self
+
+    def transform(self, y: Any) -> np.ndarray:
+        return self.encoder_.transform(column_or_1d(y)).astype(np.int64)
+
+    def inverse_transform(self, codes: np.ndarray) -> np.ndarray:
+        return self.classes_[codes]
+
+
+class RegressionTarget(TransformerMixin, BaseEstimator):
+    """Validate real-valued targets (1-D or (n, k)) and record their mean and scale.
+
+    The network's regression head maps its outputs back with these, so predictions come back
+    in the target's units while training runs on standardized values.
+    """
+
+    def fit(self, y: Any) -> RegressionTarget:
+        _require_y(y)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim not in (1, 2):
+            raise InvalidInputError(f"y must be 1-D or 2-D; received {y.ndim} dimensions.")
+        self.ndim_ = y.ndim
+        y2 = y.reshape(len(y), -1)
+        scale = y2.std(axis=0)
+        self.info_ = TensorInfo(
+            "regression",
+            (y2.shape[1],),
+            {"mean": y2.mean(axis=0).tolist(), "scale": np.where(scale > 0, scale, 1.0).tolist()},
+        )
+        return self
+
+    def transform(self, y: Any) -> np.ndarray:
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        return y.reshape(len(y), -1).astype(np.float32)
+
+    def inverse_transform(self, pred: np.ndarray) -> np.ndarray:
+        pred = np.asarray(pred, dtype=np.float64)
+        return pred.ravel() if self.ndim_ == 1 else pred

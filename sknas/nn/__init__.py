@@ -1,0 +1,6 @@
+"""Build torch modules from sampled specs. Knows nothing of Optuna, skorch or scikit-learn."""
+
+from . import layers
+from .builder import GraphModule, count_parameters
+
+__all__ = ["GraphModule", "count_parameters", "layers"]

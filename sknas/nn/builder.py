@@ -1,0 +1,103 @@
+"""Build a ``torch.nn.Module`` from an ArchitectureSpec, with explicit shape propagation.
+
+Knows nothing of Optuna, skorch or scikit-learn. Each block type has one builder function,
+registered with :func:`builds`, that takes the block's sampled config, the
+:class:`~sknas.space.TensorInfo` of each input and (for heads) of the target, and returns the
+module and the TensorInfo of its output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from ..exceptions import GraphError
+from ..space.spec import ArchitectureSpec, TensorInfo
+
+__all__ = ["GraphModule", "builds", "count_parameters"]
+
+Builder = Callable[[dict, list[TensorInfo], "TensorInfo | None"], tuple[nn.Module, TensorInfo]]
+BUILDERS: dict[str, Builder] = {}
+
+
+def builds(type_name: str) -> Callable[[Builder], Builder]:
+    """Register the builder function of a block type."""
+
+    def register(func: Builder) -> Builder:
+        BUILDERS[type_name] = func
+        return func
+
+    return register
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def _key(name: str) -> str:
+    return name.replace("/", "__")
+
+
+class GraphModule(nn.Module):
+    """Runs the nodes of an ArchitectureSpec in topological order.
+
+    Parameters
+    ----------
+    spec : ArchitectureSpec
+        The sampled network.
+    input_infos : sequence of TensorInfo
+        What each input looks like, in ``spec.inputs`` order.
+    target_infos : sequence of TensorInfo
+        What each head predicts, in ``spec.outputs`` order.
+
+    Notes
+    -----
+    ``forward`` takes the inputs positionally (in ``spec.inputs`` order) or by name, and
+    returns one tensor for a single head, a tuple in ``spec.outputs`` order otherwise.
+    """
+
+    def __init__(
+        self,
+        spec: ArchitectureSpec,
+        input_infos: Sequence[TensorInfo],
+        target_infos: Sequence[TensorInfo],
+    ) -> None:
+        super().__init__()
+        if len(input_infos) != len(spec.inputs) or len(target_infos) != len(spec.outputs):
+            raise GraphError(
+                f"the network has {len(spec.inputs)} input(s) and {len(spec.outputs)} head(s); "
+                f"received data for {len(input_infos)} input(s) and {len(target_infos)} "
+                f"target(s)."
+            )
+        infos = dict(zip(spec.inputs, input_infos))
+        targets = dict(zip(spec.outputs, target_infos))
+        self.input_names = list(spec.inputs)
+        self.output_names = list(spec.outputs)
+        self.plan: list[tuple[str, list[str]]] = []
+        self.blocks = nn.ModuleDict()
+        for node in spec.nodes:
+            if node.name in infos:
+                continue
+            try:
+                builder = BUILDERS[node.type]
+            except KeyError:
+                raise GraphError(f"no module builder for block type {node.type!r}.") from None
+            in_infos = [infos[i] for i in node.inputs]
+            try:
+                module, infos[node.name] = builder(node.config, in_infos, targets.get(node.name))
+            except GraphError as exc:
+                raise GraphError(f"{node.name}: {exc}") from None
+            self.blocks[_key(node.name)] = module
+            self.plan.append((node.name, list(node.inputs)))
+        self.output_infos = [infos[name] for name in spec.outputs]
+
+    def forward(self, *args: torch.Tensor, **kwargs: torch.Tensor):
+        values = dict(zip(self.input_names, args))
+        values.update(kwargs)
+        for name, inputs in self.plan:
+            values[name] = self.blocks[_key(name)](*[values[i] for i in inputs])
+        outputs = tuple(values[name] for name in self.output_names)
+        return outputs[0] if len(outputs) == 1 else outputs

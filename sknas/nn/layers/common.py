@@ -1,0 +1,31 @@
+"""Small shared pieces: activations, flattening, vector widths."""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from ...exceptions import GraphError
+from ...space.spec import TensorInfo
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+}
+
+
+def vector_width(info: TensorInfo) -> int:
+    """Width of ``info`` once flattened to a vector; refuses raw categorical codes."""
+    if info.kind == "tabular" and info.meta.get("cardinalities"):
+        raise GraphError(
+            "this block received a table with categorical columns still as codes; apply "
+            "CategoricalEncoding (or use TabularBlock) before it."
+        )
+    return math.prod(info.shape)
+
+
+def vector(width: int) -> TensorInfo:
+    return TensorInfo("vector", (width,))

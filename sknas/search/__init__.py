@@ -1,0 +1,15 @@
+"""Drive the Optuna study. Never imports an estimator."""
+
+from .driver import SearchInterrupt, leaderboard, make_pruner, make_sampler, run_search
+from .objective import BestTrial, Objective, TrialData
+
+__all__ = [
+    "BestTrial",
+    "Objective",
+    "SearchInterrupt",
+    "TrialData",
+    "leaderboard",
+    "make_pruner",
+    "make_sampler",
+    "run_search",
+]

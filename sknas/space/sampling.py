@@ -1,0 +1,143 @@
+"""The only place that calls ``trial.suggest_*``: (graph, trial) -> ArchitectureSpec.
+
+The trial is duck-typed: an ``optuna.trial.Trial``, an ``optuna.trial.FixedTrial`` or anything
+with the same ``suggest_*`` methods, so this module imports neither Optuna nor torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import GraphError
+from ..hyperparameters import Bool, Choice, Fixed, Float, Hyperparameter, Int
+from .spec import ArchitectureSpec, TensorInfo
+
+if TYPE_CHECKING:
+    from .graph import Graph
+    from .training import TrainingSpace
+
+__all__ = ["HyperparameterSampler", "sample_architecture"]
+
+Check = tuple[Callable[[Any], bool], str]
+
+
+def _candidates(value: Hyperparameter) -> list[Any]:
+    """Values that bound a hyperparameter's range, used to validate it up front."""
+    if isinstance(value, Choice):
+        return list(value.values)
+    if isinstance(value, (Int, Float)):
+        return [value.low, value.high]
+    if isinstance(value, Bool):
+        return [False, True]
+    if isinstance(value, Fixed):
+        return [value.value]
+    return []
+
+
+class HyperparameterSampler:
+    """Resolves block arguments to plain values for one trial, under a name prefix.
+
+    Parameters
+    ----------
+    trial : optuna.trial.BaseTrial or compatible
+        Where searched values come from.
+    prefix : str, default=""
+        Prepended (with ``/``) to every parameter name.
+    """
+
+    def __init__(self, trial: Any, prefix: str = "") -> None:
+        self.trial = trial
+        self.prefix = prefix
+
+    def scope(self, name: str) -> HyperparameterSampler:
+        """A sampler whose parameter names start with ``name/``."""
+        return HyperparameterSampler(self.trial, self._full(name))
+
+    def _full(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def get(
+        self,
+        name: str,
+        value: Any,
+        default: Any,
+        check: Check | None = None,
+    ) -> Any:
+        """Resolve one argument.
+
+        Parameters
+        ----------
+        name : str
+            Argument name inside the current scope.
+        value : object
+            What the user passed: a plain value, a hyperparameter object or ``None``.
+        default : object
+            What ``None`` means: a plain value or a hyperparameter object.
+        check : (callable, str), optional
+            A predicate every possible value must satisfy, and its description for the error.
+
+        Returns
+        -------
+        object
+            The plain value for this trial.
+        """
+        spec = default if value is None else value
+        if check is not None:
+            predicate, allowed = check
+            bad = [
+                v
+                for v in (_candidates(spec) if isinstance(spec, Hyperparameter) else [spec])
+                if not predicate(v)
+            ]
+            if bad:
+                raise GraphError(
+                    f"{self.prefix or 'block'}: argument {name}={spec!r} is invalid "
+                    f"({bad[0]!r} is not {allowed}). Pass {allowed}, a sknas hyperparameter "
+                    f"over such values, or None for the default range."
+                )
+        full = self._full(name)
+        if isinstance(spec, Fixed):
+            return spec.value
+        if isinstance(spec, Choice):
+            return self.trial.suggest_categorical(full, spec.values)
+        if isinstance(spec, Bool):
+            return self.trial.suggest_categorical(full, [False, True])
+        if isinstance(spec, Int):
+            return self.trial.suggest_int(full, spec.low, spec.high, step=spec.step, log=spec.log)
+        if isinstance(spec, Float):
+            return self.trial.suggest_float(full, spec.low, spec.high, log=spec.log)
+        return spec
+
+
+def sample_architecture(
+    graph: Graph,
+    trial: Any,
+    input_infos: Sequence[TensorInfo],
+    training: TrainingSpace,
+) -> ArchitectureSpec:
+    """Sample one concrete network and its training settings.
+
+    Parameters
+    ----------
+    graph : Graph
+        The validated search space.
+    trial : optuna.trial.BaseTrial or compatible
+        Source of the searched values.
+    input_infos : sequence of TensorInfo
+        What each graph input looks like, in the graph's input order.
+    training : TrainingSpace
+        The searched training settings.
+
+    Returns
+    -------
+    ArchitectureSpec
+    """
+    hp = HyperparameterSampler(trial)
+    nodes = graph.expand(hp, input_infos)
+    return ArchitectureSpec(
+        nodes=tuple(nodes),
+        inputs=graph.input_names,
+        outputs=graph.output_names,
+        training=training.sample(hp.scope("training")),
+    )

@@ -1,0 +1,74 @@
+"""skorch callbacks: pruning bridge, time-budget guard and divergence guard."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from optuna.exceptions import TrialPruned
+from skorch.callbacks import Callback
+
+__all__ = ["DivergenceGuard", "PruningReporter", "TimeLimit"]
+
+
+class PruningReporter(Callback):
+    """Report the monitored validation value to the trial each epoch; stop pruned trials.
+
+    Parameters
+    ----------
+    trial : optuna.trial.Trial or compatible
+        Anything with ``report(value, step)`` and ``should_prune()``.
+    monitor : str
+        History key reported, e.g. ``"valid_loss"`` or ``"score"``.
+    """
+
+    def __init__(self, trial: Any, monitor: str) -> None:
+        self.trial = trial
+        self.monitor = monitor
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        epoch = len(net.history)
+        value = net.history[-1, self.monitor]
+        self.trial.report(float(value), step=epoch)
+        if self.trial.should_prune():
+            raise TrialPruned(f"pruned at epoch {epoch} with {self.monitor}={value:.6g}")
+
+
+class TimeLimit(Callback):
+    """Stop training once a wall-clock deadline (``time.monotonic()``) has passed.
+
+    Training ends at the next batch boundary, the way skorch's EarlyStopping ends it;
+    ``expired_`` tells that it happened.
+
+    Parameters
+    ----------
+    deadline : float or None
+        Monotonic time after which training stops; None never stops.
+    """
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+
+    def initialize(self) -> TimeLimit:
+        self.expired_ = False
+        return self
+
+    def on_batch_end(self, net, **kwargs) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.expired_ = True
+            raise KeyboardInterrupt
+
+
+class DivergenceGuard(Callback):
+    """Fail the trial as soon as a training batch loss is not finite."""
+
+    def on_batch_end(self, net, training: bool, **kwargs) -> None:
+        if not training:
+            return
+        loss = net.history[-1, "batches", -1, "train_loss"]
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"training diverged: the loss became {loss} in epoch {len(net.history)}; "
+                f"a lower learning rate usually helps."
+            )

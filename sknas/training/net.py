@@ -1,0 +1,137 @@
+"""make_net: an unfitted skorch net for one sampled architecture."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from torch import nn
+
+from ..space.spec import ArchitectureSpec, TensorInfo
+
+__all__ = ["StandardizedMSELoss", "make_net", "resolve_device"]
+
+logger = logging.getLogger("sknas")
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class StandardizedMSELoss(nn.Module):
+    """Mean squared error measured in units of each target's standard deviation.
+
+    The regression head outputs the target's own units; dividing by the scale gives the same
+    gradients as training on standardized targets.
+    """
+
+    def __init__(self, scale: Sequence[float]) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.tensor(list(scale), dtype=torch.float32))
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (((prediction - target) / self.scale) ** 2).mean()
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` is CUDA when available, else CPU; anything else is kept."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def make_net(
+    module: nn.Module,
+    spec: ArchitectureSpec,
+    target: TensorInfo,
+    *,
+    max_epochs: int,
+    valid: tuple[Any, Any] | None = None,
+    objective: Any = None,
+    patience: int | None = None,
+    class_weight: np.ndarray | None = None,
+    callbacks: Sequence[tuple[str, Callback]] = (),
+    device: str = "cpu",
+    verbose: int = 0,
+):
+    """Build an unfitted skorch net around ``module``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The initialized network (a :class:`~sknas.nn.GraphModule`).
+    spec : ArchitectureSpec
+        Supplies the training settings (optimizer, learning rate, weight decay, batch size).
+    target : TensorInfo
+        The head's target: chooses classifier or regressor, loss and classes.
+    max_epochs : int
+        Epoch cap.
+    valid : (X, y), optional
+        Validation data, monitored every epoch. None trains without validation.
+    objective : str or callable, optional
+        An sklearn scorer name or callable, scored on the validation data each epoch as
+        ``"score"``. None monitors ``"valid_loss"``.
+    patience : int, optional
+        Early-stopping patience on the monitored value; the best epoch's weights are restored.
+    class_weight : ndarray, optional
+        Per-class loss weights.
+    callbacks : sequence of (name, callback)
+        Added after the scoring and early stopping; used as given (clone them first).
+    device : str
+        Torch device.
+    verbose : int
+        skorch verbosity (1 prints a line per epoch).
+
+    Returns
+    -------
+    skorch.NeuralNetClassifier or skorch.NeuralNetRegressor
+    """
+    training = spec.training
+    own: list[tuple[str, Callback]] = []
+    if valid is not None and objective is not None:
+        own.append(
+            ("score", EpochScoring(objective, lower_is_better=False, name="score", on_train=False))
+        )
+    if valid is not None and patience is not None:
+        monitor = "score" if objective is not None else "valid_loss"
+        own.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=monitor,
+                    patience=patience,
+                    lower_is_better=objective is None,
+                    load_best=True,
+                    sink=logger.debug,
+                ),
+            )
+        )
+    kwargs: dict[str, Any] = {
+        "module": module,
+        "optimizer": OPTIMIZERS[training["optimizer"]],
+        "lr": training["learning_rate"],
+        "optimizer__weight_decay": training["weight_decay"],
+        "batch_size": training["batch_size"],
+        "max_epochs": max_epochs,
+        "train_split": predefined_split(Dataset(*valid)) if valid is not None else None,
+        "iterator_train__shuffle": True,
+        "callbacks": own + list(callbacks),
+        "device": device,
+        "verbose": verbose,
+    }
+    if training["optimizer"] == "sgd":
+        kwargs["optimizer__momentum"] = 0.9
+    if target.kind == "classification":
+        kwargs["criterion"] = nn.CrossEntropyLoss
+        kwargs["classes"] = list(range(target.shape[0]))
+        if class_weight is not None:
+            kwargs["criterion__weight"] = torch.as_tensor(class_weight, dtype=torch.float32)
+        return NeuralNetClassifier(**kwargs)
+    kwargs["criterion"] = StandardizedMSELoss
+    kwargs["criterion__scale"] = target.meta["scale"]
+    return NeuralNetRegressor(**kwargs)
