@@ -13,9 +13,28 @@ from .space.blocks import (
     TabularInput,
 )
 from .space.spec import ArchitectureSpec
-from .tabular import NASTabularClassifier, NASTabularRegressor
 
 __version__ = "0.1.0"
+
+# The estimators pull in torch, skorch and Optuna; load them on first use so that the pure
+# Python layers (blocks, hyperparameters, sknas.space) import without them.
+_LAZY = {
+    "NASTabularClassifier": "tabular",
+    "NASTabularRegressor": "tabular",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'sknas' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ArchitectureSpec",

@@ -27,9 +27,14 @@ def as_frame(X: Any) -> pd.DataFrame:
 
     Raises sklearn's usual errors for sparse, complex, empty or non-2-D input.
     """
-    check_array(X, dtype=None, ensure_all_finite=False, ensure_2d=True, input_name="X")
     if isinstance(X, pd.DataFrame):
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise InvalidInputError(
+                f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) (shape="
+                f"{X.shape}) while at least 1 of each is required."
+            )
         return X
+    check_array(X, dtype=None, ensure_all_finite=False, ensure_2d=True, input_name="X")
     frame = pd.DataFrame(np.asarray(X))
     return frame.infer_objects() if frame.dtypes.eq(object).any() else frame
 
@@ -143,7 +148,11 @@ class TabularAdapter(TransformerMixin, BaseEstimator):
                 )
 
     def _encode(self, frame: pd.DataFrame, fit: bool = False) -> np.ndarray:
-        # positional column names of arrays must be strings for ColumnTransformer
+        # categories are compared as text, missing ones as NaN, whatever their dtype
+        if self.categorical_columns_:
+            frame = frame.copy(deep=False)
+            for c in self.categorical_columns_:
+                frame[c] = frame[c].map(str, na_action="ignore").astype(object).fillna(np.nan)
         matrix = (
             self.transformer_.fit_transform(frame) if fit else self.transformer_.transform(frame)
         )

@@ -45,8 +45,8 @@ class ClassificationTarget(TransformerMixin, BaseEstimator):
         self.classes_ = self.encoder_.classes_
         if len(self.classes_) < 2:
             raise InvalidInputError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two "
-                f"classes."
+                f"y has only one class ({self.classes_.tolist()[0]!r}); a classifier needs at "
+                f"least two classes."
             )
         self.info_ = TensorInfo("classification", (len(self.classes_),))
         return self

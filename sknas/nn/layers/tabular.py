@@ -58,7 +58,10 @@ class NumericScaler(nn.Module):
                 _interp(xt, q, self.references, right=False)
                 + _interp(xt, q, self.references, right=True)
             )
-            num = torch.special.ndtri(p.clamp(1e-7, 1 - 1e-7)).T
+            # as scikit-learn's QuantileTransformer: the bounds map to the extreme references
+            p = torch.where(xt == q[:, :1], self.references[0], p)
+            p = torch.where(xt == q[:, -1:], self.references[-1], p)
+            num = torch.special.ndtri(p.double().clamp(1e-7, 1 - 1e-7)).to(x.dtype).T
         return torch.cat([num, rest], dim=1)
 
 
