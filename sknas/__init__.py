@@ -5,12 +5,19 @@ from .hyperparameters import Bool, Choice, Fixed, Float, Int
 from .space.blocks import (
     CategoricalEncoding,
     ClassificationHead,
+    ConvBlock,
     DenseBlock,
+    ImageAugmentation,
+    ImageBlock,
+    ImageInput,
     Merge,
     Normalization,
     RegressionHead,
+    ResNetBlock,
+    SpatialReduction,
     TabularBlock,
     TabularInput,
+    XceptionBlock,
 )
 from .space.spec import ArchitectureSpec
 
@@ -19,6 +26,8 @@ __version__ = "0.1.0"
 # The estimators pull in torch, skorch and Optuna; load them on first use so that the pure
 # Python layers (blocks, hyperparameters, sknas.space) import without them.
 _LAZY = {
+    "NASImageClassifier": "image",
+    "NASImageRegressor": "image",
     "NASTabularClassifier": "tabular",
     "NASTabularRegressor": "tabular",
 }
@@ -42,20 +51,29 @@ __all__ = [
     "CategoricalEncoding",
     "Choice",
     "ClassificationHead",
+    "ConvBlock",
     "DenseBlock",
     "Fixed",
     "Float",
     "GraphError",
+    "ImageAugmentation",
+    "ImageBlock",
+    "ImageInput",
     "Int",
     "InvalidInputError",
     "Merge",
+    "NASImageClassifier",
+    "NASImageRegressor",
     "NASTabularClassifier",
     "NASTabularRegressor",
     "Normalization",
     "RegressionHead",
+    "ResNetBlock",
     "SearchError",
     "SknasError",
+    "SpatialReduction",
     "TabularBlock",
     "TabularInput",
+    "XceptionBlock",
     "__version__",
 ]

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .data import ClassificationTarget, RegressionTarget, validation_indices
 from .exceptions import InvalidInputError
@@ -85,8 +85,11 @@ class BaseNASEstimator(BaseEstimator):
     def _default_graph(self) -> Graph:
         raise NotImplementedError
 
-    def _first_trials(self, graph: Graph, n_samples: int) -> list[dict[str, Any]]:
+    def _first_trials(self, graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
         return []
+
+    def _check_features(self, X: Any, reset: bool) -> None:
+        """Record or check the features seen by ``fit`` (tables only)."""
 
     # -- hooks for the task ---------------------------------------------------------------
     def _make_target_adapter(self) -> Any:
@@ -112,11 +115,11 @@ class BaseNASEstimator(BaseEstimator):
     def _adapt(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
         if reset:
             self.input_adapter_ = self._make_input_adapter().fit(X)
-            validate_data(self, X, skip_check_array=True, reset=True)
+            self._check_features(X, reset=True)
             self.target_adapter_ = self._make_target_adapter().fit(y)
         else:
             self.input_adapter_.validate(X)
-            validate_data(self, X, skip_check_array=True, reset=False)
+            self._check_features(X, reset=False)
         Xt = self.input_adapter_.transform(X)
         check_consistent_length(Xt, y)
         try:
@@ -199,7 +202,7 @@ class BaseNASEstimator(BaseEstimator):
             pruner=make_pruner(self.pruner, max_epochs),
             storage=self.storage,
             study_name=self.study_name,
-            first_trials=self._first_trials(graph, len(data.y_train)),
+            first_trials=self._first_trials(graph, len(data.y_train), device),
             interrupt=interrupt,
             verbose=self.verbose,
         )
@@ -254,7 +257,7 @@ class BaseNASEstimator(BaseEstimator):
     def _transform(self, X: Any) -> Any:
         check_is_fitted(self)
         self.input_adapter_.validate(X)
-        validate_data(self, X, skip_check_array=True, reset=False)
+        self._check_features(X, reset=False)
         return self.input_adapter_.transform(X)
 
     def __sklearn_tags__(self):

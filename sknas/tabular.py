@@ -6,81 +6,21 @@ from typing import Any, ClassVar
 
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import validate_data
 
+from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from .base import BaseNASEstimator, NASClassifierMixin, NASRegressorMixin
 from .data import TabularAdapter
 from .space.presets import tabular_first_trials, tabular_graph
 
 __all__ = ["NASTabularClassifier", "NASTabularRegressor"]
 
-_PARAMETERS_DOC = """
-    Parameters
-    ----------
-    max_trials : int, default=20
-        Trials (architectures) to finish; with ``storage``, trials already in the study count.
-    time_budget : float, optional
-        Seconds for the whole search: no trial starts after it and a running one is stopped.
-        The final refit comes on top. None means no limit.
-    epochs : int, optional
-        Epochs per trial. None trains up to 100 epochs with early stopping (patience 10).
-    batch_size : int, optional
-        Fixed batch size; None searches 32 to 256.
-    validation_split : float, default=0.2
-        Share of the training rows held out (stratified for classifiers) to score trials.
-    objective : str or callable, optional
-        sklearn scorer name (e.g. ``"accuracy"``, ``"roc_auc"``, ``"r2"``) or callable
-        ``scorer(estimator, X, y)``, maximized on the validation data. None minimizes the
-        validation loss.
-    sampler : {"tpe", "random"} or optuna.samplers.BaseSampler, default="tpe"
-        How trials choose their parameters. An instance is copied, never modified.
-    pruner : {"median", "hyperband", "none"}, optuna.pruners.BasePruner or None, default="median"
-        How unpromising trials are stopped early, from the score reported every epoch.
-    storage : str or optuna storage, optional
-        Optuna storage URL (``"sqlite:///search.db"``, ``"postgresql://..."``) or object where
-        the study is kept; fitting again with the same ``study_name`` resumes it. None keeps
-        the study in memory.
-    study_name : str, optional
-        Name of the study inside ``storage``.
-    callbacks : list of skorch callbacks, optional
-        Extra skorch callbacks, copied for every trial.
-    max_model_size : int, optional
-        Largest parameter count a trial may use; larger networks fail without training.
-    refit : bool, default=True
-        Retrain the best architecture on training plus validation rows for its best epoch
-        count. False keeps the best trial's own weights.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Torch device; "auto" uses CUDA when it is available.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the validation split, the sampler and each trial's weights and batches; an int
-        gives the same trials and scores run to run on a CPU.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar with a line per trial, 2 adds a line per epoch.
+_COLUMN_TYPES_DOC = """
     column_types : dict, optional
         ``{column: "categorical" | "numerical"}`` overriding the inferred column types.
         Columns are named as in the DataFrame, or by position for arrays."""
 
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
-    study_ : optuna.Study
-        The study, with every trial.
-    best_trial_ : optuna.trial.FrozenTrial
-        The best trial.
-    best_params_ : dict
-        Its sampled parameters.
-    best_score_ : float
-        Its objective value (the validation loss when ``objective=None``).
-    best_architecture_ : ArchitectureSpec
-        Its network and training settings.
-    leaderboard_ : pandas.DataFrame
-        One row per trial, best first: number, state, score, epochs, best_epoch, n_params,
-        seconds, fail_reason and the parameters.
-    model_ : skorch.NeuralNet
-        The final network, in eval mode.
-    search_interrupted_ : bool
-        Whether the search was stopped with Ctrl-C.
-    fit_seconds_ : float
-        Wall-clock seconds of the whole fit.
+_TABLE_ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -96,8 +36,11 @@ class _TabularMixin:
     def _default_graph(self):
         return tabular_graph(self._task)
 
-    def _first_trials(self, graph, n_samples: int):
+    def _first_trials(self, graph, n_samples: int, device: str):
         return tabular_first_trials(graph, n_samples)
+
+    def _check_features(self, X, reset: bool) -> None:
+        validate_data(self, X, skip_check_array=True, reset=reset)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -113,12 +56,14 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         "    Takes numeric, categorical (object, string, category, bool) and missing values, as\n"
         "    a 2-D array or a DataFrame. Searches dense networks, numeric scaling, categorical\n"
         "    encoding and training settings with Optuna, and refits the best.\n"
-        + _PARAMETERS_DOC
+        + PARAMETERS_DOC
+        + _COLUMN_TYPES_DOC
         + """
     class_weight : "balanced", dict or None, default=None
         Weights of the classes in the loss; "balanced" weighs them inversely to their
         frequency."""
-        + _ATTRIBUTES_DOC
+        + ATTRIBUTES_DOC
+        + _TABLE_ATTRIBUTES_DOC
         + """
     classes_ : ndarray
         The class labels, in the order of ``predict_proba``'s columns.
@@ -189,8 +134,10 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         "    Takes numeric, categorical (object, string, category, bool) and missing values, as\n"
         "    a 2-D array or a DataFrame; ``y`` is 1-D or (n_samples, n_outputs). Targets are\n"
         "    standardized inside and predictions come back in their own units.\n"
-        + _PARAMETERS_DOC
-        + _ATTRIBUTES_DOC
+        + PARAMETERS_DOC
+        + _COLUMN_TYPES_DOC
+        + ATTRIBUTES_DOC
+        + _TABLE_ATTRIBUTES_DOC
         + """
 
     Examples

@@ -7,7 +7,7 @@ import torch
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 import sknas
-from sknas.data import TabularAdapter
+from sknas.data import ImageAdapter, TabularAdapter
 from sknas.nn import GraphModule, count_parameters
 from sknas.nn.layers.tabular import NumericScaler
 from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, registry
@@ -32,11 +32,37 @@ def table():
 
 CLASSES = TensorInfo("classification", (3,))
 VALUES = TensorInfo("regression", (2,), {"mean": [1.0, -1.0], "scale": [2.0, 0.5]})
+IMAGE_BLOCKS = {
+    "image_input",
+    "image_block",
+    "image_augmentation",
+    "conv_block",
+    "resnet_block",
+    "xception_block",
+    "spatial_reduction",
+}
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(16, 12, 12, 3), dtype=np.uint8)
+    adapter = ImageAdapter().fit(pixels)
+    return torch.as_tensor(adapter.transform(pixels)), adapter.info_
 
 
 def graph_with(type_name):
     """A small graph that uses the block registered as ``type_name``."""
     cls = registry.get(type_name)
+    if type_name in IMAGE_BLOCKS:
+        inp = sknas.ImageInput()
+        if type_name in ("image_input", "image_block"):
+            trunk = sknas.ImageBlock()(inp)
+        elif type_name == "spatial_reduction":
+            trunk = cls()(sknas.ConvBlock()(inp))
+        else:
+            trunk = cls()(sknas.Normalization()(inp))
+        return Graph(inp, sknas.ClassificationHead()(trunk))
     inp = sknas.TabularInput()
     encoded = sknas.CategoricalEncoding()(sknas.Normalization()(inp))
     if type_name in ("tabular_input", "tabular_block"):
@@ -49,16 +75,14 @@ def graph_with(type_name):
         trunk = encoded
     else:
         trunk = cls()(encoded)
-    heads = [sknas.ClassificationHead()(trunk)]
-    if type_name == "regression_head":
-        heads = [sknas.RegressionHead()(trunk)]
-    return Graph(inp, heads)
+    head = sknas.RegressionHead() if type_name == "regression_head" else sknas.ClassificationHead()
+    return Graph(inp, head(trunk))
 
 
 @pytest.mark.parametrize("type_name", registry.names())
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_every_block_builds_runs_and_learns(type_name, seed, table):
-    X, info = table
+def test_every_block_builds_runs_and_learns(type_name, seed, table, images):
+    X, info = images if type_name in IMAGE_BLOCKS else table
     graph = graph_with(type_name)
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed)).ask()
     spec = sample(graph, trial, [info], TrainingSpace())

@@ -130,7 +130,7 @@ def test_leaderboard_and_fitted_attributes(iris):
     X, y = iris
     clf = NASTabularClassifier(max_trials=3, epochs=3, random_state=0).fit(X, y)
     board = clf.leaderboard_
-    assert len(board) == 3 == len(clf.study_.trials)
+    assert len(board) == 3 == len(clf.study_.get_trials(states=[optuna.trial.TrialState.COMPLETE]))
     for column in ["number", "state", "score", "epochs", "n_params", "seconds"]:
         assert column in board
     assert board.loc[0, "number"] == clf.best_trial_.number
@@ -173,7 +173,7 @@ def test_objective_scorer_validation_data_and_fit_overrides(iris_split):
 def test_samplers_and_pruners(iris, sampler, pruner):
     X, y = iris
     clf = NASTabularClassifier(sampler=sampler, pruner=pruner, **FAST).fit(X, y)
-    assert len(clf.study_.trials) == 2
+    assert len(clf.leaderboard_) == 2
     assert clf.get_params()["sampler"] is sampler
 
 
@@ -206,7 +206,7 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
         max_trials=5, epochs=3, random_state=0, callbacks=[CtrlCInSecondTrial()]
     ).fit(X, y)
     assert clf.search_interrupted_
-    assert len(clf.study_.trials) == 2
+    assert clf.leaderboard_["number"].tolist() == [0, 1]
     assert clf.best_trial_.number == 0
     assert clf.predict(X).shape == (len(X),)
 
@@ -223,11 +223,13 @@ def test_resume_from_storage(tmp_path, iris):
     X, y = iris
     storage = f"sqlite:///{tmp_path / 'search.db'}"
     first = NASTabularClassifier(storage=storage, study_name="iris", **FAST).fit(X, y)
-    before = [(t.number, t.value) for t in first.study_.trials]
+    before = first.leaderboard_.sort_values("number")[["number", "score"]]
+    assert before["number"].tolist() == [0, 1]
     params = {**FAST, "max_trials": 3}
     again = NASTabularClassifier(storage=storage, study_name="iris", **params).fit(X, y)
-    after = [(t.number, t.value) for t in again.study_.trials]
-    assert len(after) == 3 and after[:2] == before
+    after = again.leaderboard_.sort_values("number")[["number", "score"]]
+    assert after["number"].tolist() == [0, 1, 2]
+    pd.testing.assert_frame_equal(after.head(2), before)
     assert again.predict(X).shape == (len(X),)
 
 

@@ -1,7 +1,14 @@
 """Adapt raw input and targets to tensors; fitted once per ``fit`` and shared by every trial."""
 
+from .image import ImageAdapter
 from .split import validation_indices
 from .tabular import TabularAdapter
 from .targets import ClassificationTarget, RegressionTarget
 
-__all__ = ["ClassificationTarget", "RegressionTarget", "TabularAdapter", "validation_indices"]
+__all__ = [
+    "ClassificationTarget",
+    "ImageAdapter",
+    "RegressionTarget",
+    "TabularAdapter",
+    "validation_indices",
+]

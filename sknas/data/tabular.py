@@ -114,7 +114,7 @@ class TabularAdapter(TransformerMixin, BaseEstimator):
         numeric = matrix[:, :n_num].astype(np.float64)
         scaler = StandardScaler().fit(numeric)
         quantile = QuantileTransformer(
-            n_quantiles=max(2, min(1000, len(numeric))), output_distribution="normal"
+            n_quantiles=min(1000, len(numeric)), output_distribution="normal"
         ).fit(numeric)
         encoder = self.transformer_.named_transformers_["categorical"]
         cards = [

@@ -246,11 +246,11 @@ def run_search(
 
 
 def leaderboard(study: optuna.Study) -> Any:
-    """One row per trial, best first: number, state, score, epochs, parameters, seconds."""
+    """One row per trial that ran, best first: number, state, score, epochs, parameters..."""
     import pandas as pd
 
     rows = []
-    for trial in study.trials:
+    for trial in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING)):
         attrs = trial.user_attrs
         row = {
             "number": trial.number,

@@ -4,21 +4,95 @@ from __future__ import annotations
 
 from typing import Any
 
-from .blocks import ClassificationHead, RegressionHead, TabularBlock, TabularInput
+from .blocks import (
+    ClassificationHead,
+    ImageBlock,
+    ImageInput,
+    RegressionHead,
+    TabularBlock,
+    TabularInput,
+)
 from .graph import Graph
+from .spec import TensorInfo
 
-__all__ = ["tabular_first_trials", "tabular_graph"]
+__all__ = ["image_first_trials", "image_graph", "tabular_first_trials", "tabular_graph"]
+
+
+def _head(task: str):
+    return ClassificationHead() if task == "classification" else RegressionHead()
 
 
 def tabular_graph(task: str) -> Graph:
     """Table -> TabularBlock -> one head for ``task`` ("classification" or "regression")."""
     inp = TabularInput()
-    head = ClassificationHead() if task == "classification" else RegressionHead()
-    return Graph(inp, head(TabularBlock()(inp)))
+    return Graph(inp, _head(task)(TabularBlock()(inp)))
+
+
+def image_graph(task: str) -> Graph:
+    """Images -> ImageBlock (sized for the images when sampled) -> one head for ``task``."""
+    inp = ImageInput()
+    return Graph(inp, _head(task)(ImageBlock()(inp)))
+
+
+def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict[str, Any]]:
+    """A small CNN that trains in seconds on a CPU, the same with light augmentation, and a
+    small residual network; wider and with larger batches on a GPU.
+    """
+    block = "image_block_1"
+    head = graph.output_names[0]
+    gpu = device.startswith("cuda")
+    size = max(info.shape[1:])
+    width = 32 if size <= 32 and not gpu else 64
+    training = {
+        "training/optimizer": "adam",
+        "training/learning_rate": 1e-3,
+        "training/weight_decay": 1e-4,
+        "training/batch_size": 128 if gpu else 64,
+    }
+    cnn = {
+        f"{block}/augment": False,
+        f"{block}/block_type": "conv",
+        f"{block}/conv_block/kernel_size": 3,
+        f"{block}/conv_block/num_blocks": 2,
+        f"{block}/conv_block/num_layers": 2 if size > 8 else 1,
+        f"{block}/conv_block/filters_0": width,
+        f"{block}/conv_block/filters_1": 2 * width,
+        f"{block}/conv_block/max_pooling": True,
+        f"{block}/conv_block/separable": False,
+        f"{block}/conv_block/dropout": 0.25,
+        f"{block}/spatial_reduction/reduction_type": "flatten",
+        f"{head}/dropout": 0.25,
+        **training,
+    }
+    augmented = {
+        **cnn,
+        f"{block}/augment": True,
+        f"{block}/image_augmentation/percentage": 0.5,
+        f"{block}/image_augmentation/rotation_range": 10.0,
+        f"{block}/image_augmentation/random_crop": False,
+        f"{block}/image_augmentation/horizontal_flip": False,
+        f"{block}/image_augmentation/vertical_flip": False,
+        f"{block}/image_augmentation/translation_factor": 0.1,
+        f"{block}/image_augmentation/zoom_factor": 0.1,
+        f"{block}/image_augmentation/contrast_factor": 0.0,
+    }
+    resnet = {
+        f"{block}/augment": False,
+        f"{block}/block_type": "resnet",
+        f"{block}/resnet_block/num_stages": 2,
+        f"{block}/resnet_block/blocks_per_stage": 1,
+        f"{block}/resnet_block/base_filters": 16 if width == 32 else 32,
+        f"{block}/spatial_reduction/reduction_type": "global_avg",
+        f"{head}/dropout": 0.0,
+        **training,
+    }
+    return [cnn, augmented, resnet]
 
 
 def tabular_first_trials(graph: Graph, n_samples: int) -> list[dict[str, Any]]:
-    """Two configurations that train well on most tables, sized for ``n_samples`` rows.
+    """Configurations that train well on most tables, sized for ``n_samples`` rows.
+
+    A two-layer MLP, a wider residual one, and (on small tables) a regularized linear model.
 
     Parameters that a graph does not sample (a table without categorical columns has no
     encoding) are ignored by the sampler.
@@ -26,7 +100,7 @@ def tabular_first_trials(graph: Graph, n_samples: int) -> list[dict[str, Any]]:
     block = "tabular_block_1"
     head = graph.output_names[0]
     batch = 32 if n_samples < 2000 else 128
-    return [
+    trials = [
         {
             f"{block}/normalization/method": "standard",
             f"{block}/categorical_encoding/method": "embedding",
@@ -62,3 +136,21 @@ def tabular_first_trials(graph: Graph, n_samples: int) -> list[dict[str, Any]]:
             "training/batch_size": batch,
         },
     ]
+    if n_samples < 2000:
+        trials.append(
+            {
+                f"{block}/normalization/method": "standard",
+                f"{block}/categorical_encoding/method": "one_hot",
+                f"{block}/dense_block/num_layers": 0,
+                f"{block}/dense_block/dropout": 0.0,
+                f"{block}/dense_block/use_batchnorm": False,
+                f"{block}/dense_block/activation": "relu",
+                f"{block}/dense_block/residual": False,
+                f"{head}/dropout": 0.0,
+                "training/optimizer": "adam",
+                "training/learning_rate": 1e-2,
+                "training/weight_decay": 1e-3,
+                "training/batch_size": batch,
+            }
+        )
+    return trials

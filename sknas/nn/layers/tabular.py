@@ -112,14 +112,3 @@ def build_categorical_encoding(config, infos, target):
         info.meta["n_numerical"], cards, config["method"], config.get("embedding_dim", 0)
     )
     return module, vector(info.meta["n_numerical"] + module.width)
-
-
-@builds("normalization")
-def build_normalization(config, infos, target):
-    info = infos[0]
-    if "stats" not in info.meta:
-        raise GraphError(
-            "Normalization must be applied directly to an input, where the statistics of the "
-            f"training data are known; it received a {info.kind} node."
-        )
-    return NumericScaler(config["method"], info.meta["stats"]), info

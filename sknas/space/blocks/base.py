@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 __all__ = ["Block", "Head", "Input", "Node", "positive_int", "probability"]
 
 positive_int = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "an int > 0")
+non_negative_int = (
+    lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "an int >= 0",
+)
 probability = (
     lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1,
     "a float in [0, 1)",

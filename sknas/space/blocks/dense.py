@@ -6,7 +6,7 @@ from typing import Any
 
 from ...hyperparameters import Bool, Choice, Int
 from ..registry import register
-from .base import Block, one_of, positive_int, probability
+from .base import Block, non_negative_int, one_of, positive_int, probability
 
 __all__ = ["DenseBlock"]
 
@@ -23,7 +23,8 @@ class DenseBlock(Block):
     Parameters
     ----------
     num_layers : int, hyperparameter or None, default=None
-        Number of layers [1 to 3].
+        Number of layers [1 to 3]. Zero makes the block a plain flatten, so the head is a
+        linear model of the block's input.
     num_units : int, hyperparameter or None, default=None
         Units of every layer; None searches each layer's width separately
         [16, 32, 64, 128, 256, 512].
@@ -62,7 +63,7 @@ class DenseBlock(Block):
 
     def sample(self, hp):
         boolean = (lambda v: isinstance(v, bool), "a bool")
-        num_layers = hp.get("num_layers", self.num_layers, Int(1, 3), positive_int)
+        num_layers = hp.get("num_layers", self.num_layers, Int(1, 3), non_negative_int)
         widths = Choice([16, 32, 64, 128, 256, 512])
         units = [
             hp.get(

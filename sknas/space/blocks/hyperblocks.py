@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...hyperparameters import Choice
+from ...hyperparameters import Bool, Choice, Int
 from ..registry import register
 from ..spec import NodeSpec, TensorInfo
-from .base import Block
+from .base import Block, one_of
+from .conv import ConvBlock
 from .dense import DenseBlock
-from .preprocessing import CategoricalEncoding, Normalization
+from .merge import SpatialReduction
+from .preprocessing import CategoricalEncoding, ImageAugmentation, Normalization
+from .resnet import ResNetBlock
+from .xception import XceptionBlock
 
-__all__ = ["TabularBlock"]
+__all__ = ["ImageBlock", "TabularBlock"]
+
+IMAGE_FAMILIES = ("conv", "resnet", "xception")
 
 
 def chain(
@@ -37,7 +43,10 @@ class TabularBlock(Block):
         Numeric scaling; None searches both.
     encoding : {"embedding", "one_hot"}, hyperparameter or None, default=None
         Categorical encoding; None searches both. Unused for tables without categorical columns.
-    num_layers, num_units, dropout, use_batchnorm, activation, residual : optional
+    num_layers : int, hyperparameter or None, default=None
+        Dense layers; None searches 0 to 3, where 0 is a linear model of the encoded
+        features (strong on small tables).
+    num_units, dropout, use_batchnorm, activation, residual : optional
         Passed to the :class:`DenseBlock`.
     name : str, optional
         Block name.
@@ -82,7 +91,7 @@ class TabularBlock(Block):
         if has_categorical:
             parts.append(("categorical_encoding", CategoricalEncoding(method=self.encoding)))
         dense = DenseBlock(
-            num_layers=self.num_layers,
+            num_layers=Int(0, 3) if self.num_layers is None else self.num_layers,
             num_units=self.num_units,
             dropout=self.dropout,
             use_batchnorm=self.use_batchnorm,
@@ -90,4 +99,72 @@ class TabularBlock(Block):
             residual=self.residual,
         )
         parts.append(("dense_block", dense))
+        return chain(hp, name, inputs, parts)
+
+
+@register
+class ImageBlock(Block):
+    """Normalization, optional augmentation, and one family of image networks.
+
+    The families' default ranges are sized for the image: images of up to 32 pixels get
+    narrower, shallower networks than large ones, and no image is resized.
+
+    Parameters
+    ----------
+    block_type : {"conv", "resnet", "xception"}, hyperparameter or None, default=None
+        The family; None searches all three.
+    normalize : bool, hyperparameter or None, default=None
+        Standardize each channel with the training images' statistics; None means True.
+    augment : bool, hyperparameter or None, default=None
+        Add an :class:`ImageAugmentation` with its default ranges; None searches both.
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "image_block"
+
+    def __init__(
+        self,
+        *,
+        block_type: Any = None,
+        normalize: Any = None,
+        augment: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        self.block_type = block_type
+        self.normalize = normalize
+        self.augment = augment
+
+    def expand(
+        self, hp, name: str, inputs: tuple[str, ...], input_infos: Sequence[TensorInfo | None]
+    ) -> list[NodeSpec]:
+        boolean = (lambda v: isinstance(v, bool), "a bool")
+        info = input_infos[0]
+        small = info is not None and max(info.shape[1:]) <= 32
+        parts: list[tuple[str, Block]] = []
+        if hp.get("normalize", self.normalize, True, boolean):
+            parts.append(("normalization", Normalization()))
+        if hp.get("augment", self.augment, Bool(), boolean):
+            parts.append(("image_augmentation", ImageAugmentation()))
+        family = hp.get(
+            "block_type", self.block_type, Choice(list(IMAGE_FAMILIES)), one_of(*IMAGE_FAMILIES)
+        )
+        if family == "conv":
+            block: Block = ConvBlock(
+                filters=Choice([16, 32, 64]) if small else None,
+                num_blocks=Int(1, 2) if small else None,
+            )
+        elif family == "resnet":
+            block = ResNetBlock(
+                num_stages=Int(1, 2) if small else None,
+                base_filters=Choice([16, 32]) if small else None,
+            )
+        else:
+            block = XceptionBlock(
+                num_middle_blocks=Int(1, 2) if small else None,
+                filters=Choice([16, 32]) if small else None,
+            )
+        parts.append((f"{family}_block", block))
+        parts.append(("spatial_reduction", SpatialReduction()))
         return chain(hp, name, inputs, parts)

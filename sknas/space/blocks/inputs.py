@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..registry import register
 from .base import Input
 
-__all__ = ["TabularInput"]
+__all__ = ["ImageInput", "TabularInput"]
 
 
 @register
@@ -20,3 +20,17 @@ class TabularInput(Input):
 
     type_name = "tabular_input"
     kind = "tabular"
+
+
+@register
+class ImageInput(Input):
+    """Images: ``(n, h, w)``, ``(n, h, w, c)`` or ``(n, c, h, w)``, uint8 or float.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name of the input; also the key when data is given as a dict.
+    """
+
+    type_name = "image_input"
+    kind = "image"

@@ -1,4 +1,4 @@
-"""Joining branches."""
+"""Joining branches and reducing feature maps to vectors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ...hyperparameters import Choice
 from ..registry import register
 from .base import Block, one_of
 
-__all__ = ["Merge"]
+__all__ = ["Merge", "SpatialReduction"]
 
 
 @register
@@ -37,5 +37,32 @@ class Merge(Block):
                 self.merge_type,
                 Choice(["concatenate", "add"]),
                 one_of("concatenate", "add"),
+            )
+        }
+
+
+@register
+class SpatialReduction(Block):
+    """Turn an image feature map into a vector.
+
+    Parameters
+    ----------
+    reduction_type : {"flatten", "global_avg", "global_max"}, hyperparameter or None
+        None searches all three.
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "spatial_reduction"
+
+    def __init__(self, *, reduction_type: Any = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.reduction_type = reduction_type
+
+    def sample(self, hp):
+        kinds = ("flatten", "global_avg", "global_max")
+        return {
+            "reduction_type": hp.get(
+                "reduction_type", self.reduction_type, Choice(list(kinds)), one_of(*kinds)
             )
         }

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...hyperparameters import Choice
+from ...hyperparameters import Bool, Choice
 from ..registry import register
 from .base import Block, one_of, positive_int
 
-__all__ = ["CategoricalEncoding", "Normalization"]
+__all__ = ["CategoricalEncoding", "ImageAugmentation", "Normalization"]
 
 
 @register
@@ -73,3 +73,79 @@ class CategoricalEncoding(Block):
                 "embedding_dim", self.embedding_dim, Choice([4, 8, 16]), positive_int
             )
         return config
+
+
+@register
+class ImageAugmentation(Block):
+    """Random image transformations, applied to training batches only.
+
+    Each argument is a plain value (fixed), a sknas hyperparameter (searched) or None (the
+    default range, in brackets). A factor of 0 (or False) turns that transformation off.
+
+    Parameters
+    ----------
+    percentage : float, hyperparameter or None, default=None
+        Share of the images of each batch that are augmented [0.5, 1.0].
+    rotation_range : float, hyperparameter or None, default=None
+        Largest rotation, in degrees, either way [0, 10, 20].
+    random_crop : bool, hyperparameter or None, default=None
+        Crop a random region of 80 to 100% of each side and resize it back [False, True].
+    horizontal_flip, vertical_flip : bool, hyperparameter or None, default=None
+        Flip half of the augmented images [False, True].
+    translation_factor : float, hyperparameter or None, default=None
+        Largest shift, as a share of the height and width [0, 0.1].
+    zoom_factor : float, hyperparameter or None, default=None
+        Largest zoom in or out, as a share of the size [0, 0.1].
+    contrast_factor : float, hyperparameter or None, default=None
+        Largest contrast change: each image's contrast is scaled by a factor drawn from
+        ``[1 - contrast_factor, 1 + contrast_factor]`` [0, 0.2].
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "image_augmentation"
+
+    def __init__(
+        self,
+        *,
+        percentage: Any = None,
+        rotation_range: Any = None,
+        random_crop: Any = None,
+        horizontal_flip: Any = None,
+        vertical_flip: Any = None,
+        translation_factor: Any = None,
+        zoom_factor: Any = None,
+        contrast_factor: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        self.percentage = percentage
+        self.rotation_range = rotation_range
+        self.random_crop = random_crop
+        self.horizontal_flip = horizontal_flip
+        self.vertical_flip = vertical_flip
+        self.translation_factor = translation_factor
+        self.zoom_factor = zoom_factor
+        self.contrast_factor = contrast_factor
+
+    def sample(self, hp):
+        share = (lambda v: isinstance(v, (int, float)) and 0 < v <= 1, "a float in (0, 1]")
+        factor = (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a float in [0, 1)")
+        degrees = (lambda v: isinstance(v, (int, float)) and 0 <= v <= 180, "0 to 180 degrees")
+        boolean = (lambda v: isinstance(v, bool), "a bool")
+        return {
+            "percentage": hp.get("percentage", self.percentage, Choice([0.5, 1.0]), share),
+            "rotation_range": hp.get(
+                "rotation_range", self.rotation_range, Choice([0.0, 10.0, 20.0]), degrees
+            ),
+            "random_crop": hp.get("random_crop", self.random_crop, Bool(), boolean),
+            "horizontal_flip": hp.get("horizontal_flip", self.horizontal_flip, Bool(), boolean),
+            "vertical_flip": hp.get("vertical_flip", self.vertical_flip, Bool(), boolean),
+            "translation_factor": hp.get(
+                "translation_factor", self.translation_factor, Choice([0.0, 0.1]), factor
+            ),
+            "zoom_factor": hp.get("zoom_factor", self.zoom_factor, Choice([0.0, 0.1]), factor),
+            "contrast_factor": hp.get(
+                "contrast_factor", self.contrast_factor, Choice([0.0, 0.2]), factor
+            ),
+        }

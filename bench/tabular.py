@@ -1,0 +1,156 @@
+"""Tabular benchmark: sknas against scikit-learn baselines, on the same split, in one run.
+
+Run from the repository root: ``python bench/tabular.py`` (``--quick`` for a smoke run).
+Writes ``bench/results/tabular.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import pandas as pd
+import sklearn
+import torch
+from datasets import adult, california_housing
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import sknas
+
+RESULTS = Path(__file__).resolve().parent / "results" / "tabular.md"
+SEED = 0
+
+
+def linear_preprocessing():
+    """Impute and scale numbers, one-hot encode categories (for linear models and MLPs)."""
+    return ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                make_column_selector(dtype_include="number"),
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                make_column_selector(dtype_exclude="number"),
+            ),
+        ]
+    )
+
+
+def baselines(task: str) -> dict:
+    if task == "classification":
+        return {
+            "HistGradientBoosting": HistGradientBoostingClassifier(
+                categorical_features="from_dtype", random_state=SEED
+            ),
+            "LogisticRegression": make_pipeline(
+                linear_preprocessing(), LogisticRegression(max_iter=2000)
+            ),
+            "MLPClassifier": make_pipeline(
+                linear_preprocessing(),
+                MLPClassifier(max_iter=500, early_stopping=True, random_state=SEED),
+            ),
+        }
+    return {
+        "HistGradientBoosting": HistGradientBoostingRegressor(
+            categorical_features="from_dtype", random_state=SEED
+        ),
+        "Ridge": make_pipeline(linear_preprocessing(), RidgeCV()),
+        "MLPRegressor": make_pipeline(
+            linear_preprocessing(),
+            MLPRegressor(max_iter=500, early_stopping=True, random_state=SEED),
+        ),
+    }
+
+
+def as_categories(X: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas categories, which HistGradientBoosting reads natively."""
+    return X.apply(lambda c: c if pd.api.types.is_numeric_dtype(c) else c.astype("category"))
+
+
+def datasets(quick: bool):
+    cancer = load_breast_cancer(return_X_y=True, as_frame=True)
+    diabetes = load_diabetes(return_X_y=True, as_frame=True)
+    X_adult, y_adult = adult()
+    X_cal, y_cal = california_housing()
+    budget = (lambda b: 10) if quick else (lambda b: b)
+    return [
+        ("breast_cancer", "classification", *cancer, budget(60)),
+        ("diabetes", "regression", *diabetes, budget(60)),
+        ("adult", "classification", as_categories(X_adult), y_adult, budget(300)),
+        ("california_housing", "regression", as_categories(X_cal), y_cal, budget(480)),
+    ]
+
+
+def run(quick: bool) -> str:
+    torch.set_num_threads(2)
+    rows = []
+    for name, task, X, y, budget in datasets(quick):
+        stratify = y if task == "classification" else None
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=SEED, stratify=stratify
+        )
+        results = []
+        for label, model in baselines(task).items():
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            results.append((label, model.score(X_test, y_test), time.perf_counter() - start, ""))
+        estimator = (
+            sknas.NASTabularClassifier if task == "classification" else sknas.NASTabularRegressor
+        )(max_trials=200, time_budget=budget, random_state=SEED)
+        start = time.perf_counter()
+        estimator.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+        trials = estimator.leaderboard_["state"].value_counts().to_dict()
+        note = f"time_budget={budget}s, trials: " + ", ".join(
+            f"{n} {s.lower()}" for s, n in trials.items()
+        )
+        results.append(("sknas", estimator.score(X_test, y_test), seconds, note))
+        best = max(score for label, score, _, _ in results if label != "sknas")
+        for label, score, secs, note in results:
+            rows.append(
+                f"| {name} | {'accuracy' if task == 'classification' else 'R²'} | {label} | "
+                f"{score:.4f} | {score / best:.4f} | {secs:.1f} | {note} |"
+            )
+        print(rows[-1], flush=True)
+    header = [
+        "# Tabular benchmark",
+        "",
+        f"Measured by `bench/tabular.py`{' --quick' if quick else ''} in one process: "
+        f"sknas {sknas.__version__}, torch {torch.__version__}, scikit-learn "
+        f"{sklearn.__version__}, Python {platform.python_version()}, "
+        f"{torch.get_num_threads()} CPU threads, no GPU.",
+        "Each dataset has one seeded 75/25 split (stratified for classification), shared by "
+        "every model. Scores are on the held-out 25%; `ratio` divides by the best baseline's "
+        "score; seconds are fit wall-clock times.",
+        "",
+        "| dataset | metric | model | score | ratio to best baseline | fit seconds | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    return "\n".join(header + rows) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10-second budgets, smoke run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    table = run(args.quick)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(table)
+    print(table)

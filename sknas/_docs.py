@@ -1,0 +1,68 @@
+"""Parameter and attribute documentation shared by the estimators' docstrings."""
+
+PARAMETERS_DOC = """
+    Parameters
+    ----------
+    max_trials : int, default=20
+        Trials (architectures) to finish; with ``storage``, trials already in the study count.
+    time_budget : float, optional
+        Seconds for the whole search: no trial starts after it and a running one is stopped.
+        The final refit comes on top. None means no limit.
+    epochs : int, optional
+        Epochs per trial. None trains up to a cap with early stopping (100 epochs and patience
+        10 for tables, 50 and 5 for images).
+    batch_size : int, optional
+        Fixed batch size; None searches 32 to 256.
+    validation_split : float, default=0.2
+        Share of the training rows held out (stratified for classifiers) to score trials.
+    objective : str or callable, optional
+        sklearn scorer name (e.g. ``"accuracy"``, ``"roc_auc"``, ``"r2"``) or callable
+        ``scorer(estimator, X, y)``, maximized on the validation data. None minimizes the
+        validation loss.
+    sampler : {"tpe", "random"} or optuna.samplers.BaseSampler, default="tpe"
+        How trials choose their parameters. An instance is copied, never modified.
+    pruner : {"median", "hyperband", "none"}, optuna.pruners.BasePruner or None, default="median"
+        How unpromising trials are stopped early, from the score reported every epoch.
+    storage : str or optuna storage, optional
+        Optuna storage URL (``"sqlite:///search.db"``, ``"postgresql://..."``) or object where
+        the study is kept; fitting again with the same ``study_name`` resumes it. None keeps
+        the study in memory.
+    study_name : str, optional
+        Name of the study inside ``storage``.
+    callbacks : list of skorch callbacks, optional
+        Extra skorch callbacks, copied for every trial.
+    max_model_size : int, optional
+        Largest parameter count a trial may use; larger networks fail without training.
+    refit : bool, default=True
+        Retrain the best architecture on training plus validation rows for its best epoch
+        count. False keeps the best trial's own weights.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Torch device; "auto" uses CUDA when it is available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the sampler and each trial's weights and batches; an int
+        gives the same trials and scores run to run on a CPU.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar with a line per trial, 2 adds a line per epoch."""
+
+ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    study_ : optuna.Study
+        The study, with every trial.
+    best_trial_ : optuna.trial.FrozenTrial
+        The best trial.
+    best_params_ : dict
+        Its sampled parameters.
+    best_score_ : float
+        Its objective value (the validation loss when ``objective=None``).
+    best_architecture_ : ArchitectureSpec
+        Its network and training settings.
+    leaderboard_ : pandas.DataFrame
+        One row per trial, best first: number, state, score, epochs, best_epoch, n_params,
+        seconds, fail_reason and the parameters.
+    model_ : skorch.NeuralNet
+        The final network, in eval mode.
+    search_interrupted_ : bool
+        Whether the search was stopped with Ctrl-C.
+    fit_seconds_ : float
+        Wall-clock seconds of the whole fit."""
