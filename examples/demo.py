@@ -1,4 +1,4 @@
-"""The main job: a search on bundled data, its leaderboard, the held-out score, the time taken.
+"""The main job: an image search on bundled data, its leaderboard, the held-out score, the time.
 
 Run with ``make demo``.
 """
@@ -6,22 +6,23 @@ Run with ``make demo``.
 import time
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import sknas
 
 
 def main() -> None:
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    digits = load_digits()
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=0
+        digits.images, digits.target, test_size=0.25, stratify=digits.target, random_state=0
     )
     print(
-        f"breast cancer: {len(X_train)} training rows, {len(X_test)} held out, {X.shape[1]} columns"
+        f"digits: {len(X_train)} training images, {len(X_test)} held out, "
+        f"{X_train.shape[1]}x{X_train.shape[2]} pixels, 10 classes"
     )
     start = time.perf_counter()
-    clf = sknas.NASTabularClassifier(max_trials=15, time_budget=60, random_state=0, verbose=1)
+    clf = sknas.NASImageClassifier(max_trials=20, time_budget=60, random_state=0, verbose=1)
     clf.fit(X_train, y_train)
     seconds = time.perf_counter() - start
 

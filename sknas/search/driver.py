@@ -7,6 +7,7 @@ import copy
 import difflib
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -104,10 +105,13 @@ def _quiet_optuna() -> Iterator[None]:
 
 
 class _Progress:
-    """A tqdm bar over trials with a line per finished trial."""
+    """A line per finished trial, and a tqdm bar over trials on a terminal."""
 
     def __init__(self, total: int, time_budget: float | None, verbose: int) -> None:
-        self.bar = tqdm(total=total, disable=verbose < 1, unit="trial", leave=False)
+        interactive = sys.stderr.isatty()
+        self.bar = tqdm(
+            total=total, disable=verbose < 1 or not interactive, unit="trial", leave=False
+        )
         self.start = time.monotonic()
         self.time_budget = time_budget
         self.verbose = verbose
@@ -122,9 +126,10 @@ class _Progress:
         if "fail_reason" in attrs:
             line += f" ({attrs['fail_reason']})"
         logger.info(line)
+        if self.verbose >= 1:
+            tqdm.write(line)
         if self.bar.disable:
             return
-        self.bar.write(line)
         self.bar.update(1)
         postfix = {}
         with contextlib.suppress(ValueError):

@@ -32,6 +32,7 @@ class PruningReporter(Callback):
         value = net.history[-1, self.monitor]
         self.trial.report(float(value), step=epoch)
         if self.trial.should_prune():
+            self.trial.set_user_attr("epochs", epoch)
             raise TrialPruned(f"pruned at epoch {epoch} with {self.monitor}={value:.6g}")
 
 
