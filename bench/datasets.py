@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DATA = Path(
@@ -34,3 +36,35 @@ def california_housing() -> tuple[pd.DataFrame, pd.Series]:
     """Géron's California housing: 20,640 rows, with ocean_proximity and missing values."""
     frame = pd.read_csv(DATA / "california-housing" / "housing.csv")
     return frame.drop(columns="median_house_value"), frame["median_house_value"]
+
+
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 MNIST test images (uint8, 28x28) and their labels."""
+    folder = DATA / "mnist-test"
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    return images, labels
+
+
+def sms_spam() -> tuple[list[str], np.ndarray]:
+    """SMS Spam Collection v.1: 5,574 messages labelled ham or spam."""
+    frame = pd.read_csv(
+        DATA / "sms-spam" / "SMSSpamCollection", sep="\t", names=["label", "text"], quoting=3
+    )
+    return frame["text"].tolist(), frame["label"].to_numpy()
+
+
+def ag_news_test() -> tuple[list[str], np.ndarray]:
+    """AG News test split: 7,600 titles and descriptions in 4 topics."""
+    frame = pd.read_csv(DATA / "ag-news-test" / "test.csv", names=["label", "title", "text"])
+    texts = (frame["title"] + ". " + frame["text"].str.replace("\\", " ")).tolist()
+    return texts, frame["label"].to_numpy()
+
+
+def emobank() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """EmoBank sentences with valence, in its own train and test splits (one empty text)."""
+    frame = pd.read_csv(DATA / "emobank" / "emobank.csv")
+    frame["text"] = frame["text"].fillna("")
+    return frame[frame["split"] == "train"], frame[frame["split"] == "test"]

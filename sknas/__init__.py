@@ -7,6 +7,7 @@ from .space.blocks import (
     ClassificationHead,
     ConvBlock,
     DenseBlock,
+    Embedding,
     ImageAugmentation,
     ImageBlock,
     ImageInput,
@@ -14,9 +15,14 @@ from .space.blocks import (
     Normalization,
     RegressionHead,
     ResNetBlock,
+    RNNBlock,
     SpatialReduction,
     TabularBlock,
     TabularInput,
+    TemporalReduction,
+    TextBlock,
+    TextInput,
+    TransformerBlock,
     XceptionBlock,
 )
 from .space.spec import ArchitectureSpec
@@ -30,6 +36,8 @@ _LAZY = {
     "NASImageRegressor": "image",
     "NASTabularClassifier": "tabular",
     "NASTabularRegressor": "tabular",
+    "NASTextClassifier": "text",
+    "NASTextRegressor": "text",
 }
 
 
@@ -53,6 +61,7 @@ __all__ = [
     "ClassificationHead",
     "ConvBlock",
     "DenseBlock",
+    "Embedding",
     "Fixed",
     "Float",
     "GraphError",
@@ -66,7 +75,10 @@ __all__ = [
     "NASImageRegressor",
     "NASTabularClassifier",
     "NASTabularRegressor",
+    "NASTextClassifier",
+    "NASTextRegressor",
     "Normalization",
+    "RNNBlock",
     "RegressionHead",
     "ResNetBlock",
     "SearchError",
@@ -74,6 +86,10 @@ __all__ = [
     "SpatialReduction",
     "TabularBlock",
     "TabularInput",
+    "TemporalReduction",
+    "TextBlock",
+    "TextInput",
+    "TransformerBlock",
     "XceptionBlock",
     "__version__",
 ]

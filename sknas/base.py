@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -16,11 +17,12 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .data import ClassificationTarget, RegressionTarget, validation_indices
+from .data.base import FixedView
 from .exceptions import InvalidInputError
 from .search import (
+    DataSource,
     Objective,
     SearchInterrupt,
-    TrialData,
     leaderboard,
     make_pruner,
     make_sampler,
@@ -36,15 +38,11 @@ logger = logging.getLogger("sknas")
 FIT_OVERRIDES = ("epochs", "callbacks", "validation_split")
 
 
-def _take(X: Any, rows: np.ndarray) -> Any:
-    if isinstance(X, dict):
-        return {k: v[rows] for k, v in X.items()}
-    return X[rows]
-
-
 def _concat(a: Any, b: Any) -> Any:
     if isinstance(a, dict):
-        return {k: np.concatenate([a[k], b[k]]) for k in a}
+        return {k: _concat(a[k], b[k]) for k in a}
+    if sparse.issparse(a):
+        return sparse.vstack([a, b], format="csr")
     return np.concatenate([a, b])
 
 
@@ -112,35 +110,43 @@ class BaseNASEstimator(BaseEstimator):
         probe._validate_params()
         return settings
 
-    def _adapt(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
-        if reset:
-            self.input_adapter_ = self._make_input_adapter().fit(X)
-            self._check_features(X, reset=True)
-            self.target_adapter_ = self._make_target_adapter().fit(y)
-        else:
-            self.input_adapter_.validate(X)
-            self._check_features(X, reset=False)
-        Xt = self.input_adapter_.transform(X)
-        check_consistent_length(Xt, y)
+    def _encode_targets(self, y: Any) -> np.ndarray:
         try:
-            yt = self.target_adapter_.transform(y)
+            return self.target_adapter_.transform(y)
         except ValueError as exc:
             raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
-        return Xt, yt
 
-    def _split(self, X: Any, y: Any, validation_data: Any, size: float, seed: int) -> TrialData:
-        Xt, yt = self._adapt(X, y, reset=True)
+    def _source(
+        self, graph: Graph, X: Any, y: Any, validation_data: Any, size: float, seed: int
+    ) -> DataSource:
+        """Validate and encode the data, split it, and wrap it for the trials."""
+        self.input_adapter_ = self._make_input_adapter().fit(X)
+        self._check_features(X, reset=True)
+        self.target_adapter_ = self._make_target_adapter().fit(y)
+        check_consistent_length(X, y)
+        yt = self.target_adapter_.transform(y)
+        adapters, names = [self.input_adapter_], graph.input_names
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise InvalidInputError(
                     "validation_data must be a pair (X_val, y_val); received "
                     f"{type(validation_data).__name__}."
                 )
-            Xv, yv = self._adapt(*validation_data, reset=False)
-            return TrialData(Xt, yt, Xv, yv)
-        stratify = yt if isinstance(self.target_adapter_, ClassificationTarget) else None
-        train, valid = validation_indices(len(yt), size, seed, stratify)
-        return TrialData(_take(Xt, train), yt[train], _take(Xt, valid), yt[valid])
+            X_val, y_val = validation_data
+            self.input_adapter_.validate(X_val)
+            self._check_features(X_val, reset=False)
+            check_consistent_length(X_val, y_val)
+            source = DataSource(
+                adapters, names, [X], yt, validation=([X_val], self._encode_targets(y_val))
+            )
+        else:
+            stratify = yt if isinstance(self.target_adapter_, ClassificationTarget) else None
+            train, valid = validation_indices(len(yt), size, seed, stratify)
+            source = DataSource(adapters, names, [X], yt, train, valid)
+        if all(isinstance(a, FixedView) for a in adapters):
+            # encode now, so that bad input fails before any training
+            source.data([{} for _ in adapters])
+        return source
 
     def _training_space(self) -> TrainingSpace:
         return TrainingSpace(batch_size=self.batch_size)
@@ -168,9 +174,8 @@ class BaseNASEstimator(BaseEstimator):
         settings = self._fit_settings(overrides)
         started = time.monotonic()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
-        data = self._split(X, y, validation_data, settings["validation_split"], seed)
         graph = self._default_graph()
-        input_infos = [self.input_adapter_.info_]
+        source = self._source(graph, X, y, validation_data, settings["validation_split"], seed)
         target_infos = [self.target_adapter_.info_]
         epochs = settings["epochs"]
         max_epochs = epochs or self.auto_max_epochs
@@ -179,16 +184,15 @@ class BaseNASEstimator(BaseEstimator):
         objective = Objective(
             graph=graph,
             training_space=self._training_space(),
-            input_infos=input_infos,
+            source=source,
             target_infos=target_infos,
-            data=data,
             objective=self.objective,
             max_epochs=max_epochs,
             patience=self.auto_patience if epochs is None else max_epochs,
             seed=seed,
             deadline=None if self.time_budget is None else started + self.time_budget,
             interrupted=interrupt,
-            class_weight=self._class_weight(data.y_train),
+            class_weight=self._class_weight(source.y),
             callbacks=settings["callbacks"] or (),
             max_model_size=self.max_model_size,
             device=device,
@@ -202,7 +206,7 @@ class BaseNASEstimator(BaseEstimator):
             pruner=make_pruner(self.pruner, max_epochs),
             storage=self.storage,
             study_name=self.study_name,
-            first_trials=self._first_trials(graph, len(data.y_train), device),
+            first_trials=self._first_trials(graph, len(source.y), device),
             interrupt=interrupt,
             verbose=self.verbose,
         )
@@ -215,20 +219,23 @@ class BaseNASEstimator(BaseEstimator):
         )
         self.leaderboard_ = leaderboard(study)
         self.search_interrupted_ = interrupted
-        self.model_ = self._final_model(objective, data, input_infos, target_infos, interrupted)
+        self.model_ = self._final_model(objective, source, target_infos, interrupted)
         self.fit_seconds_ = time.monotonic() - started
         return self
 
     def _final_model(
         self,
         objective: Objective,
-        data: TrialData,
-        input_infos: list[TensorInfo],
+        source: DataSource,
         target_infos: list[TensorInfo],
         interrupted: bool,
     ):
         trial = self.best_trial_
         spec = self.best_architecture_
+        configs = spec.input_configs()
+        data = source.data(configs)
+        for adapter, config in zip(source.adapters, configs):
+            adapter.select(config)
         kept = objective.best if objective.best and objective.best.number == trial.number else None
         module = objective.build(spec, objective.seed + trial.number)
         use_kept = kept is not None and (interrupted or not self.refit)

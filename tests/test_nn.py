@@ -7,7 +7,7 @@ import torch
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 import sknas
-from sknas.data import ImageAdapter, TabularAdapter
+from sknas.data import ImageAdapter, TabularAdapter, TextAdapter
 from sknas.nn import GraphModule, count_parameters
 from sknas.nn.layers.tabular import NumericScaler
 from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, registry
@@ -43,6 +43,29 @@ IMAGE_BLOCKS = {
 }
 
 
+TEXT_BLOCKS = {
+    "text_input",
+    "text_block",
+    "embedding",
+    "rnn_block",
+    "transformer_block",
+    "temporal_reduction",
+}
+TEXTS = [
+    "free entry to win a prize now",
+    "see you at lunch tomorrow",
+    "call me when you land",
+    "winner! claim your reward today",
+    "",
+    "ok \N{THUMBS UP SIGN} thanks",
+] * 3
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return TextAdapter().fit(TEXTS)
+
+
 @pytest.fixture(scope="module")
 def images():
     rng = np.random.default_rng(0)
@@ -54,6 +77,16 @@ def images():
 def graph_with(type_name):
     """A small graph that uses the block registered as ``type_name``."""
     cls = registry.get(type_name)
+    if type_name in TEXT_BLOCKS:
+        inp = sknas.TextInput()
+        if type_name in ("text_input", "text_block"):
+            trunk = sknas.TextBlock()(inp)
+        else:
+            hidden = sknas.Embedding()(inp)
+            if type_name in ("rnn_block", "transformer_block"):
+                hidden = cls()(hidden)
+            trunk = sknas.TemporalReduction()(hidden)
+        return Graph(inp, sknas.ClassificationHead()(trunk))
     if type_name in IMAGE_BLOCKS:
         inp = sknas.ImageInput()
         if type_name in ("image_input", "image_block"):
@@ -81,11 +114,17 @@ def graph_with(type_name):
 
 @pytest.mark.parametrize("type_name", registry.names())
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_every_block_builds_runs_and_learns(type_name, seed, table, images):
-    X, info = images if type_name in IMAGE_BLOCKS else table
+def test_every_block_builds_runs_and_learns(type_name, seed, table, images, texts):
     graph = graph_with(type_name)
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed)).ask()
-    spec = sample(graph, trial, [info], TrainingSpace())
+    if type_name in TEXT_BLOCKS:
+        spec = sample(graph, trial, [texts.info_for], TrainingSpace())
+        config = spec.input_configs()[0]
+        X, info = texts.transform(TEXTS, config), texts.info_for(config)
+        X = torch.as_tensor(X.toarray() if hasattr(X, "toarray") else X)
+    else:
+        X, info = images if type_name in IMAGE_BLOCKS else table
+        spec = sample(graph, trial, [info], TrainingSpace())
     kinds = {n.type for n in spec.nodes} | {n.name.split("/")[0][:-2] for n in spec.nodes}
     assert type_name in kinds
     target = VALUES if graph.heads[0].task == "regression" else CLASSES
@@ -145,3 +184,23 @@ def test_shape_errors_name_the_block(table):
     spec = sample(graph, optuna.create_study().ask(), [info], TrainingSpace())
     with pytest.raises(sknas.GraphError, match=r"classification_head_1: .*classification target"):
         GraphModule(spec, [info], [VALUES])
+
+
+def test_conv_block_runs_over_token_sequences(texts):
+    inp = sknas.TextInput(representation="sequence", sequence_length=16)
+    hidden = sknas.ConvBlock(kernel_size=3, max_pooling=True)(sknas.Embedding()(inp))
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.TemporalReduction()(hidden)))
+    spec = sample(graph, optuna.create_study().ask(), [texts.info_for], TrainingSpace())
+    config = spec.input_configs()[0]
+    module = GraphModule(spec, [texts.info_for(config)], [CLASSES])
+    out = module(torch.as_tensor(texts.transform(TEXTS, config)))
+    assert out.shape == (len(TEXTS), 3)
+
+
+def test_sequence_blocks_need_an_embedding(texts):
+    inp = sknas.TextInput(representation="ngram")
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.RNNBlock()(inp)))
+    spec = sample(graph, optuna.create_study().ask(), [texts.info_for], TrainingSpace())
+    info = texts.info_for(spec.input_configs()[0])
+    with pytest.raises(sknas.GraphError, match=r"rnn_block_1: .*Put an Embedding first"):
+        GraphModule(spec, [info], [CLASSES])

@@ -4,11 +4,13 @@ from .image import ImageAdapter
 from .split import validation_indices
 from .tabular import TabularAdapter
 from .targets import ClassificationTarget, RegressionTarget
+from .text import TextAdapter
 
 __all__ = [
     "ClassificationTarget",
     "ImageAdapter",
     "RegressionTarget",
     "TabularAdapter",
+    "TextAdapter",
     "validation_indices",
 ]

@@ -10,13 +10,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InvalidInputError
 from ..space.spec import TensorInfo
+from .base import FixedView
 
 __all__ = ["ImageAdapter"]
 
 CHANNELS = (1, 2, 3, 4)
 
 
-class ImageAdapter(TransformerMixin, BaseEstimator):
+class ImageAdapter(FixedView, TransformerMixin, BaseEstimator):
     """Turn image arrays into float32 ``(n, channels, height, width)`` tensors.
 
     Accepts ``(n, h, w)`` (one channel), ``(n, h, w, c)`` and ``(n, c, h, w)``. ``uint8``
@@ -86,7 +87,7 @@ class ImageAdapter(TransformerMixin, BaseEstimator):
         )
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any, config: dict | None = None) -> np.ndarray:
         """Images as float32 ``(n, channels, height, width)``; the shape must match ``fit``."""
         check_is_fitted(self)
         X = self.validate(X)

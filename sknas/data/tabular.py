@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..exceptions import InvalidInputError
 from ..space.spec import TensorInfo
+from .base import FixedView
 
 __all__ = ["TabularAdapter", "as_frame"]
 
@@ -44,7 +45,7 @@ def _is_categorical(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
-class TabularAdapter(TransformerMixin, BaseEstimator):
+class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
     """Turn a table into one float32 matrix: numeric columns, missing flags, category codes.
 
     Numeric columns are median-imputed, with a 0/1 indicator column for each column that had
@@ -162,7 +163,7 @@ class TabularAdapter(TransformerMixin, BaseEstimator):
             matrix[:, -n_cat:] += 1.0
         return matrix
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any, config: dict | None = None) -> np.ndarray:
         """Encode ``X`` with the fitted columns; unseen categories map to code 0."""
         check_is_fitted(self)
         frame = as_frame(X)

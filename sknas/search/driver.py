@@ -150,7 +150,7 @@ def failure_summary(study: optuna.Study, limit: int = 3) -> str:
         reason = trial.user_attrs.get("fail_reason")
         if reason and reason not in reasons:
             reasons.append(reason)
-    return "; ".join(reasons[:limit]) or "no reason was recorded"
+    return "; ".join(r.rstrip(".") for r in reasons[:limit]) or "no reason was recorded"
 
 
 def run_search(

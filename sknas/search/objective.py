@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -19,17 +20,91 @@ from ..nn import GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
 from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
 
-__all__ = ["BestTrial", "Objective", "TrialData"]
+__all__ = ["BestTrial", "DataSource", "Objective", "TrialData"]
 
 
 @dataclass
 class TrialData:
-    """The encoded training and validation data every trial uses."""
+    """Encoded training and validation data."""
 
     X_train: Any
     y_train: np.ndarray
     X_valid: Any
     y_valid: np.ndarray
+
+
+def _rows(X: Any, rows: np.ndarray) -> Any:
+    return {k: v[rows] for k, v in X.items()} if isinstance(X, dict) else X[rows]
+
+
+class DataSource:
+    """The data of a search, encoded once per input configuration and split once.
+
+    Parameters
+    ----------
+    adapters : list
+        One fitted input adapter per graph input, with ``info_for(config)`` and
+        ``transform(X, config)``.
+    names : list of str
+        The graph's input names; several inputs are given to the network as a dict.
+    X : list
+        Raw data of each input, for the rows of ``y``.
+    y : ndarray
+        Encoded targets.
+    train, valid : ndarray of int
+        Row split. Ignored when ``validation`` is given.
+    validation : (list, ndarray), optional
+        Raw inputs and encoded targets of separate validation data.
+    """
+
+    def __init__(
+        self,
+        adapters: list[Any],
+        names: Sequence[str],
+        X: list[Any],
+        y: np.ndarray,
+        train: np.ndarray | None = None,
+        valid: np.ndarray | None = None,
+        validation: tuple[list[Any], np.ndarray] | None = None,
+    ) -> None:
+        self.adapters = adapters
+        self.names = list(names)
+        self.X = X
+        self.y = y
+        self.train = train
+        self.valid = valid
+        self.validation = validation
+        self._cache: dict[str, TrialData] = {}
+
+    @property
+    def input_infos(self) -> list[Callable[[dict], TensorInfo]]:
+        """For the sampler: each input's TensorInfo as a function of its configuration."""
+        return [adapter.info_for for adapter in self.adapters]
+
+    def infos(self, configs: Sequence[dict]) -> list[TensorInfo]:
+        return [a.info_for(c) for a, c in zip(self.adapters, configs)]
+
+    def _encode(self, raw: list[Any], configs: Sequence[dict]) -> Any:
+        parts = [a.transform(x, c) for a, x, c in zip(self.adapters, raw, configs)]
+        return parts[0] if len(parts) == 1 else dict(zip(self.names, parts))
+
+    def data(self, configs: Sequence[dict]) -> TrialData:
+        """Training and validation data as the sampled input configurations present it."""
+        key = json.dumps(list(configs), sort_keys=True)
+        if key not in self._cache:
+            X = self._encode(self.X, configs)
+            if self.validation is not None:
+                X_val, y_val = self.validation
+                data = TrialData(X, self.y, self._encode(X_val, configs), y_val)
+            else:
+                data = TrialData(
+                    _rows(X, self.train),
+                    self.y[self.train],
+                    _rows(X, self.valid),
+                    self.y[self.valid],
+                )
+            self._cache[key] = data
+        return self._cache[key]
 
 
 @dataclass
@@ -51,10 +126,10 @@ class Objective:
         The search space.
     training_space : TrainingSpace
         Searched training settings.
-    input_infos, target_infos : sequence of TensorInfo
-        What the data and targets look like.
-    data : TrialData
-        Encoded data, split once for all trials.
+    source : DataSource
+        The encoded, split data and what it looks like per input configuration.
+    target_infos : sequence of TensorInfo
+        What the targets look like.
     objective : str, callable or None
         sklearn scorer (maximized) or None for the validation loss (minimized).
     max_epochs, patience : int
@@ -82,9 +157,8 @@ class Objective:
         *,
         graph: Graph,
         training_space: TrainingSpace,
-        input_infos: Sequence[TensorInfo],
+        source: DataSource,
         target_infos: Sequence[TensorInfo],
-        data: TrialData,
         objective: Any,
         max_epochs: int,
         patience: int,
@@ -99,9 +173,8 @@ class Objective:
     ) -> None:
         self.graph = graph
         self.training_space = training_space
-        self.input_infos = list(input_infos)
+        self.source = source
         self.target_infos = list(target_infos)
-        self.data = data
         self.objective = objective
         self.max_epochs = max_epochs
         self.patience = patience
@@ -125,13 +198,14 @@ class Objective:
 
     def sample(self, trial: Any) -> ArchitectureSpec:
         """The architecture and training settings of ``trial``."""
-        return sample_architecture(self.graph, trial, self.input_infos, self.training_space)
+        return sample_architecture(self.graph, trial, self.source.input_infos, self.training_space)
 
     def build(self, spec: ArchitectureSpec, seed: int) -> GraphModule:
         """The module of ``spec``, initialized under ``seed`` without touching global RNGs."""
+        infos = self.source.infos(spec.input_configs())
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            return GraphModule(spec, self.input_infos, self.target_infos)
+            return GraphModule(spec, infos, self.target_infos)
 
     def __call__(self, trial: Any) -> float:
         started = time.perf_counter()
@@ -164,12 +238,13 @@ class Objective:
             ("divergence", DivergenceGuard()),
         ]
         user = [(f"user_{i}", copy.deepcopy(cb)) for i, cb in enumerate(self.callbacks)]
+        data = self.source.data(spec.input_configs())
         net = make_net(
             module,
             spec,
             self.target_infos[0],
             max_epochs=self.max_epochs,
-            valid=(self.data.X_valid, self.data.y_valid),
+            valid=(data.X_valid, data.y_valid),
             objective=self.objective,
             patience=self.patience,
             class_weight=self.class_weight,
@@ -179,7 +254,7 @@ class Objective:
         )
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            net.fit(self.data.X_train, self.data.y_train)
+            net.fit(data.X_train, data.y_train)
         if self.interrupted():
             raise KeyboardInterrupt
         values = [row.get(self.monitor) for row in net.history]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..exceptions import GraphError
 from .blocks.base import Block, Head, Input, Node
 from .sampling import HyperparameterSampler
 from .spec import NodeSpec, TensorInfo
 
-__all__ = ["Graph"]
+__all__ = ["Graph", "InputInfo"]
+
+#: what the data of one input looks like, fixed or depending on the input's sampled config
+InputInfo = TensorInfo | Callable[[dict], TensorInfo]
 
 
 def _as_list(value: Node | Sequence[Node]) -> list[Node]:
@@ -114,23 +117,42 @@ class Graph:
     def heads(self) -> list[Head]:
         return [out.block for out in self.outputs]
 
-    def expand(
-        self, hp: HyperparameterSampler, input_infos: Sequence[TensorInfo]
-    ) -> list[NodeSpec]:
-        """Sample every block into concrete node specs, in topological order."""
+    def consumers(self, node: Node) -> list[str]:
+        """Registry names of the blocks that read ``node``."""
+        return [
+            n.block.type_name
+            for n in self.order
+            if n.block is not None and any(p is node for p in n.block.inputs_)
+        ]
+
+    def expand(self, hp: HyperparameterSampler, input_infos: Sequence[InputInfo]) -> list[NodeSpec]:
+        """Sample every block into concrete node specs, in topological order.
+
+        Parameters
+        ----------
+        hp : HyperparameterSampler
+            The trial's sampler.
+        input_infos : sequence of TensorInfo or callable
+            For each input, in order: what its data looks like, or a function from the
+            input's sampled config (e.g. a text representation) to that.
+        """
         if len(input_infos) != len(self.inputs):
             raise GraphError(
                 f"the graph has {len(self.inputs)} input(s) but data for {len(input_infos)} "
                 f"was given."
             )
-        infos = {id(node): info for node, info in zip(self.inputs, input_infos)}
+        sources = {id(node): info for node, info in zip(self.inputs, input_infos)}
+        infos: dict[int, TensorInfo] = {}
         # a hyperblock expands to several nodes; consumers read from its last one
         produced: dict[int, str] = {}
         specs: list[NodeSpec] = []
         for node in self.order:
             name = self.names[id(node)]
             if isinstance(node, Input):
-                specs.append(NodeSpec(name, node.type_name, (), {}))
+                config = node.sample(hp.scope(name), self.consumers(node))
+                source = sources[id(node)]
+                infos[id(node)] = source(config) if callable(source) else source
+                specs.append(NodeSpec(name, node.type_name, (), config))
                 produced[id(node)] = name
                 continue
             block: Block = node.block

@@ -11,11 +11,20 @@ from .blocks import (
     RegressionHead,
     TabularBlock,
     TabularInput,
+    TextBlock,
+    TextInput,
 )
 from .graph import Graph
 from .spec import TensorInfo
 
-__all__ = ["image_first_trials", "image_graph", "tabular_first_trials", "tabular_graph"]
+__all__ = [
+    "image_first_trials",
+    "image_graph",
+    "tabular_first_trials",
+    "tabular_graph",
+    "text_first_trials",
+    "text_graph",
+]
 
 
 def _head(task: str):
@@ -154,3 +163,60 @@ def tabular_first_trials(graph: Graph, n_samples: int) -> list[dict[str, Any]]:
             }
         )
     return trials
+
+
+def text_graph(task: str) -> Graph:
+    """Texts -> TextBlock (n-gram dense path or a sequence family) -> one head for ``task``."""
+    inp = TextInput()
+    return Graph(inp, _head(task)(TextBlock()(inp)))
+
+
+def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
+    """TF-IDF character n-grams into one hidden layer (strong on small data), word n-grams
+    into a linear model, and a word-level 1-D CNN.
+    """
+    inp, block, head = "text_input_1", "text_block_1", graph.output_names[0]
+    training = {
+        "training/optimizer": "adam",
+        "training/learning_rate": 1e-3,
+        "training/weight_decay": 1e-5,
+        "training/batch_size": 32 if n_samples < 5000 else 64,
+    }
+    dense = f"{block}/dense_block"
+    ngram_mlp = {
+        f"{inp}/representation": "ngram",
+        f"{inp}/analyzer": "char_wb",
+        f"{inp}/max_tokens": 20000,
+        f"{dense}/num_layers": 1,
+        f"{dense}/num_units": 256,
+        f"{dense}/dropout": 0.5,
+        f"{dense}/use_batchnorm": False,
+        f"{dense}/activation": "relu",
+        f"{dense}/residual": False,
+        f"{head}/dropout": 0.0,
+        **training,
+    }
+    ngram_linear = {
+        **ngram_mlp,
+        f"{inp}/analyzer": "word",
+        f"{dense}/num_layers": 0,
+        "training/learning_rate": 3e-3,
+    }
+    cnn = {
+        f"{inp}/representation": "sequence",
+        f"{inp}/max_tokens": 20000,
+        f"{inp}/sequence_length": 128,
+        f"{block}/block_type": "cnn",
+        f"{block}/embedding/embedding_dim": 64,
+        f"{block}/embedding/dropout": 0.25,
+        f"{block}/conv_block/kernel_size": 5,
+        f"{block}/conv_block/num_blocks": 1,
+        f"{block}/conv_block/num_layers": 1,
+        f"{block}/conv_block/filters_0": 128,
+        f"{block}/conv_block/separable": False,
+        f"{block}/conv_block/dropout": 0.25,
+        f"{block}/temporal_reduction/reduction_type": "global_max",
+        f"{head}/dropout": 0.25,
+        **training,
+    }
+    return [ngram_mlp, ngram_linear, cnn]

@@ -83,6 +83,11 @@ class ArchitectureSpec:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def input_configs(self) -> list[dict[str, Any]]:
+        """The sampled configuration of each input (how its data is presented), in order."""
+        configs = {n.name: n.config for n in self.nodes}
+        return [configs[name] for name in self.inputs]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArchitectureSpec:
         nodes = tuple(

@@ -1,5 +1,5 @@
 """Reusable modules and the builder function of each block type."""
 
-from . import dense, image, preprocessing, tabular
+from . import dense, image, preprocessing, tabular, text
 
-__all__ = ["dense", "image", "preprocessing", "tabular"]
+__all__ = ["dense", "image", "preprocessing", "tabular", "text"]

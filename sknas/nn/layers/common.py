@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 from ...exceptions import GraphError
@@ -29,3 +30,19 @@ def vector_width(info: TensorInfo) -> int:
 
 def vector(width: int) -> TensorInfo:
     return TensorInfo("vector", (width,))
+
+
+class Reduce(nn.Module):
+    """Flatten, or average / max over the positions: every axis after the channels of
+    ``(n, c, ...)`` feature maps, or the time axis of ``(n, time, features)`` sequences."""
+
+    def __init__(self, how: str, sequence: bool = False) -> None:
+        super().__init__()
+        self.how = how
+        self.sequence = sequence
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.how == "flatten":
+            return x.flatten(1)
+        flat = x.transpose(1, 2) if self.sequence else x.flatten(2)
+        return flat.mean(dim=2) if self.how == "global_avg" else flat.amax(dim=2)

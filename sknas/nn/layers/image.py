@@ -10,7 +10,8 @@ from torch import nn
 from ...exceptions import GraphError
 from ...space.spec import TensorInfo
 from ..builder import builds
-from .common import vector
+from .common import Reduce, vector
+from .text import build_sequence_conv
 
 SMALL_IMAGE = 32
 
@@ -40,6 +41,8 @@ def _halved(size: int) -> int:
 
 @builds("conv_block")
 def build_conv_block(config, infos, target):
+    if infos[0].kind == "sequence":
+        return build_sequence_conv(config, infos[0])
     c, h, w = _spatial(infos[0], "ConvBlock")
     kernel = config["kernel_size"]
     if kernel > max(h, w):
@@ -148,20 +151,6 @@ def build_xception_block(config, infos, target):
     if config["dropout"]:
         layers.append(nn.Dropout(config["dropout"]))
     return nn.Sequential(*layers), TensorInfo("spatial", (2 * filters, h, w))
-
-
-class Reduce(nn.Module):
-    """Flatten, or average / max over every axis after the channels."""
-
-    def __init__(self, how: str) -> None:
-        super().__init__()
-        self.how = how
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.how == "flatten":
-            return x.flatten(1)
-        flat = x.flatten(2)
-        return flat.mean(dim=2) if self.how == "global_avg" else flat.amax(dim=2)
 
 
 @builds("spatial_reduction")

@@ -4,11 +4,12 @@ from .base import Block, Head, Input, Node
 from .conv import ConvBlock
 from .dense import DenseBlock
 from .heads import ClassificationHead, RegressionHead
-from .hyperblocks import ImageBlock, TabularBlock
-from .inputs import ImageInput, TabularInput
-from .merge import Merge, SpatialReduction
+from .hyperblocks import ImageBlock, TabularBlock, TextBlock
+from .inputs import ImageInput, TabularInput, TextInput
+from .merge import Merge, SpatialReduction, TemporalReduction
 from .preprocessing import CategoricalEncoding, ImageAugmentation, Normalization
 from .resnet import ResNetBlock
+from .text import Embedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ClassificationHead",
     "ConvBlock",
     "DenseBlock",
+    "Embedding",
     "Head",
     "ImageAugmentation",
     "ImageBlock",
@@ -25,10 +27,15 @@ __all__ = [
     "Merge",
     "Node",
     "Normalization",
+    "RNNBlock",
     "RegressionHead",
     "ResNetBlock",
     "SpatialReduction",
     "TabularBlock",
     "TabularInput",
+    "TemporalReduction",
+    "TextBlock",
+    "TextInput",
+    "TransformerBlock",
     "XceptionBlock",
 ]

@@ -130,6 +130,18 @@ class Input(Node):
         super().__init__(None)
         self.name = name
 
+    def sample(self, hp: HyperparameterSampler, consumers: Sequence[str]) -> dict[str, Any]:
+        """Resolve how the data is presented to the network (none for most inputs).
+
+        Parameters
+        ----------
+        hp : HyperparameterSampler
+            Sampler scoped to the input's name.
+        consumers : sequence of str
+            Registry names of the blocks that read this input.
+        """
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

@@ -11,12 +11,15 @@ from ..spec import NodeSpec, TensorInfo
 from .base import Block, one_of
 from .conv import ConvBlock
 from .dense import DenseBlock
-from .merge import SpatialReduction
+from .merge import SpatialReduction, TemporalReduction
 from .preprocessing import CategoricalEncoding, ImageAugmentation, Normalization
 from .resnet import ResNetBlock
+from .text import Embedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
 
-__all__ = ["ImageBlock", "TabularBlock"]
+__all__ = ["ImageBlock", "TabularBlock", "TextBlock"]
+
+TEXT_FAMILIES = ("cnn", "rnn", "transformer")
 
 IMAGE_FAMILIES = ("conv", "resnet", "xception")
 
@@ -167,4 +170,48 @@ class ImageBlock(Block):
             )
         parts.append((f"{family}_block", block))
         parts.append(("spatial_reduction", SpatialReduction()))
+        return chain(hp, name, inputs, parts)
+
+
+@register
+class TextBlock(Block):
+    """A whole text network, following the representation the TextInput sampled.
+
+    On TF-IDF n-grams: the n-gram dense path (a :class:`DenseBlock`, 0 to 2 layers, 0 being a
+    linear model). On token sequences: an :class:`Embedding`, then a convolutional, recurrent
+    or transformer family, then a :class:`TemporalReduction`.
+
+    Parameters
+    ----------
+    block_type : {"cnn", "rnn", "transformer"}, hyperparameter or None, default=None
+        The sequence family; None searches all three. Unused on n-grams.
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "text_block"
+
+    def __init__(self, *, block_type: Any = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.block_type = block_type
+
+    def expand(
+        self, hp, name: str, inputs: tuple[str, ...], input_infos: Sequence[TensorInfo | None]
+    ) -> list[NodeSpec]:
+        info = input_infos[0]
+        if info is None or info.meta.get("representation") == "ngram":
+            ngram = DenseBlock(num_layers=Int(0, 2), num_units=Choice([64, 128, 256]))
+            return chain(hp, name, inputs, [("dense_block", ngram)])
+        family = hp.get(
+            "block_type", self.block_type, Choice(list(TEXT_FAMILIES)), one_of(*TEXT_FAMILIES)
+        )
+        embedding_dim = Choice([64, 128]) if family == "transformer" else None
+        parts: list[tuple[str, Block]] = [("embedding", Embedding(embedding_dim=embedding_dim))]
+        if family == "cnn":
+            parts.append(("conv_block", ConvBlock(max_pooling=False)))
+        elif family == "rnn":
+            parts.append(("rnn_block", RNNBlock()))
+        else:
+            parts.append(("transformer_block", TransformerBlock()))
+        parts.append(("temporal_reduction", TemporalReduction()))
         return chain(hp, name, inputs, parts)

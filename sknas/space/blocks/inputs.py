@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from ..registry import register
-from .base import Input
+from typing import Any
 
-__all__ = ["ImageInput", "TabularInput"]
+from ...hyperparameters import Choice
+from ..registry import register
+from .base import Input, one_of, positive_int
+
+__all__ = ["ImageInput", "TabularInput", "TextInput"]
 
 
 @register
@@ -34,3 +37,73 @@ class ImageInput(Input):
 
     type_name = "image_input"
     kind = "image"
+
+
+@register
+class TextInput(Input):
+    """Raw strings: a list, a 1-D array of str, or a pandas Series.
+
+    The text is turned into numbers by a vectorizer fitted on the training texts, chosen per
+    trial from these arguments (a plain value, a sknas hyperparameter, or None for the
+    default range in brackets).
+
+    Parameters
+    ----------
+    representation : {"ngram", "sequence"}, hyperparameter or None, default=None
+        ``"ngram"``: TF-IDF weighted bag of n-grams, for dense layers. ``"sequence"``: token
+        ids, for :class:`Embedding` and sequence blocks. None picks "sequence" when the input
+        feeds an Embedding, searches both when it feeds a TextBlock, else "ngram".
+    analyzer : {"word", "char_wb"}, hyperparameter or None, default=None
+        n-grams of words (1 to 2) or of characters inside word boundaries (2 to 5) [both].
+    units : {"word", "char"}, hyperparameter or None, default=None
+        Tokens of a sequence: words or characters [word].
+    max_tokens : int, hyperparameter or None, default=None
+        Vocabulary size: most frequent n-grams or tokens kept [10000, 20000].
+    sequence_length : int, hyperparameter or None, default=None
+        Tokens per text; longer texts are cut, shorter ones padded [64, 128, 256].
+    name : str, optional
+        Name of the input; also the key when data is given as a dict.
+    """
+
+    type_name = "text_input"
+    kind = "text"
+
+    def __init__(
+        self,
+        *,
+        representation: Any = None,
+        analyzer: Any = None,
+        units: Any = None,
+        max_tokens: Any = None,
+        sequence_length: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        self.representation = representation
+        self.analyzer = analyzer
+        self.units = units
+        self.max_tokens = max_tokens
+        self.sequence_length = sequence_length
+
+    def sample(self, hp, consumers):
+        if "embedding" in consumers:
+            default: Any = "sequence"
+        elif "text_block" in consumers:
+            default = Choice(["ngram", "sequence"])
+        else:
+            default = "ngram"
+        kind = hp.get("representation", self.representation, default, one_of("ngram", "sequence"))
+        tokens = hp.get("max_tokens", self.max_tokens, Choice([10000, 20000]), positive_int)
+        if kind == "ngram":
+            analyzer = hp.get(
+                "analyzer", self.analyzer, Choice(["word", "char_wb"]), one_of("word", "char_wb")
+            )
+            return {"representation": kind, "analyzer": analyzer, "max_tokens": tokens}
+        return {
+            "representation": kind,
+            "units": hp.get("units", self.units, "word", one_of("word", "char")),
+            "max_tokens": tokens,
+            "sequence_length": hp.get(
+                "sequence_length", self.sequence_length, Choice([64, 128, 256]), positive_int
+            ),
+        }

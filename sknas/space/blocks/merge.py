@@ -8,7 +8,7 @@ from ...hyperparameters import Choice
 from ..registry import register
 from .base import Block, one_of
 
-__all__ = ["Merge", "SpatialReduction"]
+__all__ = ["Merge", "SpatialReduction", "TemporalReduction"]
 
 
 @register
@@ -64,5 +64,35 @@ class SpatialReduction(Block):
         return {
             "reduction_type": hp.get(
                 "reduction_type", self.reduction_type, Choice(list(kinds)), one_of(*kinds)
+            )
+        }
+
+
+@register
+class TemporalReduction(Block):
+    """Turn a sequence of vectors into one vector.
+
+    Parameters
+    ----------
+    reduction_type : {"flatten", "global_avg", "global_max"}, hyperparameter or None
+        None searches global average and global max.
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "temporal_reduction"
+
+    def __init__(self, *, reduction_type: Any = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.reduction_type = reduction_type
+
+    def sample(self, hp):
+        kinds = ("flatten", "global_avg", "global_max")
+        return {
+            "reduction_type": hp.get(
+                "reduction_type",
+                self.reduction_type,
+                Choice(["global_avg", "global_max"]),
+                one_of(*kinds),
             )
         }

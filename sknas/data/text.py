@@ -1,0 +1,157 @@
+"""Raw strings: TF-IDF n-gram vectors or token-id sequences, chosen per trial."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import InvalidInputError
+from ..space.spec import TensorInfo
+
+__all__ = ["TextAdapter"]
+
+PAD, OOV = 0, 1
+
+
+class TokenSequencer(BaseEstimator, TransformerMixin):
+    """Token ids of fixed length from scikit-learn's tokenizer and vocabulary.
+
+    Id 0 pads, id 1 stands for tokens outside the vocabulary, known tokens start at 2.
+
+    Parameters
+    ----------
+    units : {"word", "char"}
+        Word tokens (scikit-learn's default token pattern, lowercased) or characters.
+    max_tokens : int
+        Vocabulary size: the most frequent tokens are kept.
+    sequence_length : int
+        Tokens per text; longer texts are cut, shorter ones padded at the end.
+    """
+
+    def __init__(self, units: str = "word", max_tokens: int = 20000, sequence_length: int = 128):
+        self.units = units
+        self.max_tokens = max_tokens
+        self.sequence_length = sequence_length
+
+    def fit(self, texts: list[str], y: Any = None) -> TokenSequencer:
+        analyzer = "word" if self.units == "word" else "char"
+        self.counter_ = CountVectorizer(analyzer=analyzer, max_features=self.max_tokens)
+        self.counter_.fit(texts)
+        self.vocabulary_ = {t: i + 2 for i, t in enumerate(sorted(self.counter_.vocabulary_))}
+        return self
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        analyze = self.counter_.build_analyzer()
+        ids = np.full((len(texts), self.sequence_length), PAD, dtype=np.int64)
+        for row, text in enumerate(texts):
+            tokens = analyze(text)[: self.sequence_length]
+            ids[row, : len(tokens)] = [self.vocabulary_.get(t, OOV) for t in tokens]
+        return ids
+
+
+def _vectorizer(config: dict[str, Any]) -> BaseEstimator:
+    if config["representation"] == "ngram":
+        word = config["analyzer"] == "word"
+        return TfidfVectorizer(
+            analyzer=config["analyzer"],
+            ngram_range=(1, 2) if word else (2, 5),
+            max_features=config["max_tokens"],
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+    return TokenSequencer(config["units"], config["max_tokens"], config["sequence_length"])
+
+
+class TextAdapter(TransformerMixin, BaseEstimator):
+    """Validate raw strings and turn them into numbers, one way per sampled configuration.
+
+    During a search each trial's :class:`~sknas.TextInput` configuration gets its own
+    vectorizer, fitted once on the training texts and shared by every trial that samples the
+    same configuration. :meth:`select` keeps the best trial's vectorizer and forgets the rest
+    (and the training texts).
+    """
+
+    def validate(self, X: Any) -> list[str]:
+        """Return ``X`` as a list of str, or raise naming the first element that is not one."""
+        if isinstance(X, str):
+            raise InvalidInputError(
+                "X must be a sequence of strings (a list, 1-D array or Series); received a "
+                "single string. Wrap it in a list: [text]."
+            )
+        if hasattr(X, "toarray") or getattr(X, "ndim", 1) != 1:
+            shape = getattr(X, "shape", None)
+            raise InvalidInputError(
+                f"X must be a 1-D sequence of strings; received {type(X).__name__} of shape "
+                f"{shape}. Pass one text per sample, e.g. a list or a DataFrame column."
+            )
+        texts = list(X)
+        if not texts:
+            raise InvalidInputError("Found array with 0 sample(s); X needs at least one text.")
+        for position, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InvalidInputError(
+                    f"X[{position}] is {type(text).__name__} {text!r}, not a string. Every "
+                    f"sample must be a str; convert or drop that row (a missing text can be '')."
+                )
+        return texts
+
+    def fit(self, X: Any, y: Any = None) -> TextAdapter:
+        self.texts_ = self.validate(X)
+        self.vectorizers_: dict[str, BaseEstimator] = {}
+        return self
+
+    def _fitted(self, config: dict[str, Any]) -> BaseEstimator:
+        if getattr(self, "config_", None) == config:
+            return self.vectorizer_
+        key = json.dumps(config, sort_keys=True)
+        if key not in self.vectorizers_:
+            try:
+                self.vectorizers_[key] = _vectorizer(config).fit(self.texts_)
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"cannot build a vocabulary from the training texts ({exc}); they need "
+                    f"some words or characters."
+                ) from None
+        return self.vectorizers_[key]
+
+    def info_for(self, config: dict[str, Any]) -> TensorInfo:
+        """What the texts look like to the network under ``config``."""
+        vectorizer = self._fitted(config)
+        if config["representation"] == "ngram":
+            width = len(vectorizer.vocabulary_)
+            return TensorInfo("text", (width,), {"representation": "ngram"})
+        return TensorInfo(
+            "text",
+            (config["sequence_length"],),
+            {"representation": "sequence", "vocab_size": len(vectorizer.vocabulary_) + 2},
+        )
+
+    def transform(self, X: Any, config: dict[str, Any] | None = None) -> Any:
+        """Texts as a sparse TF-IDF matrix or an int64 id matrix.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+        config : dict, optional
+            A sampled TextInput configuration; None uses the selected one.
+        """
+        check_is_fitted(self)
+        texts = self.validate(X)
+        if config is None:
+            check_is_fitted(self, "config_")
+            return self.vectorizer_.transform(texts)
+        return self._fitted(config).transform(texts)
+
+    def select(self, config: dict[str, Any]) -> TextAdapter:
+        """Keep the vectorizer of ``config`` for prediction; forget the others and the texts."""
+        self.vectorizer_ = self._fitted(config)
+        self.config_ = dict(config)
+        self.info_ = self.info_for(config)
+        del self.texts_, self.vectorizers_
+        return self

@@ -1,0 +1,139 @@
+"""NASTextClassifier, NASTextRegressor and the text adapter, on real SMS and EmoBank texts."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+import sknas
+from sknas import NASTextClassifier, NASTextRegressor
+from sknas.data import TextAdapter
+
+from .checks import CHECKS
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+FAST = {"max_trials": 1, "epochs": 2, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def sms():
+    frame = pd.read_csv(
+        DATA / "sms-spam" / "SMSSpamCollection", sep="\t", names=["label", "text"], quoting=3
+    )
+    frame = frame.head(800)
+    return frame["text"].tolist(), frame["label"].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def emobank():
+    frame = pd.read_csv(DATA / "emobank" / "emobank.csv").dropna(subset=["text"]).head(600)
+    return frame["text"].tolist(), frame["V"].to_numpy()
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("make", [NASTextClassifier, NASTextRegressor])
+def test_sklearn_contract_on_texts(make, check, sms, emobank):
+    X, y = sms if make is NASTextClassifier else emobank
+    check(make(**FAST), np.array(X[:200], dtype=object), y[:200])
+
+
+def test_spam_classifier_learns_with_string_labels(sms):
+    X, y = sms
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    clf = NASTextClassifier(max_trials=1, epochs=5, random_state=0).fit(X_train, y_train)
+    assert clf.classes_.tolist() == ["ham", "spam"]
+    assert clf.score(X_test, y_test) > 0.93
+    assert set(clf.predict(["a new message", ""])) <= {"ham", "spam"}
+    node = clf.best_architecture_.nodes[0]
+    assert node.type == "text_input" and node.config["representation"] == "ngram"
+
+
+class SequenceFamily(NASTextClassifier):
+    """The text classifier with its space narrowed to one sequence family."""
+
+    family = "cnn"
+
+    def _default_graph(self):
+        inp = sknas.TextInput(representation="sequence", sequence_length=32)
+        head = sknas.ClassificationHead()(sknas.TextBlock(block_type=self.family)(inp))
+        return sknas.space.Graph(inp, head)
+
+
+@pytest.mark.parametrize("family", ["cnn", "rnn", "transformer"])
+def test_sequence_models_train_on_raw_text(sms, family):
+    X, y = sms
+    clf = type("Narrowed", (SequenceFamily,), {"family": family})(
+        max_trials=1, epochs=1, random_state=0
+    )
+    clf.fit(X[:200], y[:200])
+    types = {n.type for n in clf.best_architecture_.nodes}
+    assert {"embedding", f"{family.replace('cnn', 'conv')}_block", "temporal_reduction"} <= types
+    assert clf.predict_proba(["unseen words zyxwv \N{GRINNING FACE}"]).shape == (1, 2)
+
+
+def test_text_regressor_on_emobank_valence(emobank):
+    X, y = emobank
+    reg = NASTextRegressor(max_trials=1, epochs=10, random_state=0).fit(X, y)
+    pred = reg.predict(X)
+    assert pred.shape == (len(X),)
+    assert reg.score(X, y) > 0.2
+    assert abs(pred.mean() - y.mean()) < 0.5 * y.std()
+
+
+def test_awkward_texts_work(sms):
+    X, y = sms
+    odd = ["", "\N{PILE OF POO} \N{SNOWMAN}", "Ünïcödé façade naïve", "word " * 5000]
+    clf = NASTextClassifier(**FAST).fit(X[:100] + odd, list(y[:100]) + ["ham"] * 4)
+    assert clf.predict(odd).shape == (4,)
+
+
+def test_preprocessing_travels_with_the_pickle(sms):
+    X, y = sms
+    clf = NASTextClassifier(**FAST).fit(X[:200], y[:200])
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(
+        restored.predict_proba(["a new message"]), clf.predict_proba(["a new message"])
+    )
+    assert not hasattr(restored.input_adapter_, "texts_")
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["fine", 3, "also fine"], r"X\[1\] is int 3, not a string"),
+        (["fine", None], r"X\[1\] is NoneType None"),
+        ("just one string", "single string"),
+        (np.array([["a", "b"], ["c", "d"]]), "1-D sequence of strings"),
+        ([], "0 sample"),
+    ],
+)
+def test_bad_texts_are_clear_errors(bad, message):
+    y = list(range(len(bad))) if len(bad) and not isinstance(bad, str) else [0, 1]
+    with pytest.raises(ValueError, match=message):
+        NASTextClassifier(**FAST).fit(bad, y)
+
+
+def test_adapter_vectorizes_each_configuration_once():
+    texts = ["the cat sat", "the dog ran", "a cat ran", "dogs and cats"]
+    adapter = TextAdapter().fit(texts)
+    ngram = {"representation": "ngram", "analyzer": "word", "max_tokens": 100}
+    sequence = {
+        "representation": "sequence",
+        "units": "word",
+        "max_tokens": 3,
+        "sequence_length": 4,
+    }
+    assert adapter.info_for(ngram).meta["representation"] == "ngram"
+    ids = adapter.transform(texts, sequence)
+    assert ids.shape == (4, 4) and ids.dtype == np.int64
+    assert adapter.info_for(sequence).meta["vocab_size"] == 5
+    assert (ids[0, :3] > 0).all() and ids[0, 3] == 0
+    assert adapter.transform(["zebra zebra"], sequence)[0, :2].tolist() == [1, 1]
+    assert len(adapter.vectorizers_) == 2
+    adapter.select(sequence)
+    np.testing.assert_array_equal(adapter.transform(texts), ids)
