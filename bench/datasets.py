@@ -68,3 +68,13 @@ def emobank() -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = pd.read_csv(DATA / "emobank" / "emobank.csv")
     frame["text"] = frame["text"].fillna("")
     return frame[frame["split"] == "train"], frame[frame["split"] == "test"]
+
+
+def wine_quality() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Wine quality, red and white together: 11 features, quality score and colour."""
+    folder = DATA / "wine-quality"
+    red = pd.read_csv(folder / "winequality-red.csv", sep=";")
+    white = pd.read_csv(folder / "winequality-white.csv", sep=";")
+    frame = pd.concat([red.assign(colour="red"), white.assign(colour="white")], ignore_index=True)
+    X = frame.drop(columns=["quality", "colour"])
+    return X, frame["quality"].to_numpy(dtype=float), frame["colour"].to_numpy()

@@ -121,7 +121,7 @@ def overhead(spec_json: str, epochs: int) -> tuple[float, float]:
         torch.manual_seed(SEED)
         return sknas.nn.GraphModule(spec, [adapter.info_], [target.info_])
 
-    net = make_net(module(), spec, target.info_, max_epochs=epochs)
+    net = make_net(module(), spec, [target.info_], max_epochs=epochs)
     start = time.perf_counter()
     net.fit(X, y)
     through_sknas = time.perf_counter() - start

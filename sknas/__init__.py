@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 # The estimators pull in torch, skorch and Optuna; load them on first use so that the pure
 # Python layers (blocks, hyperparameters, sknas.space) import without them.
 _LAZY = {
+    "AutoModel": "automodel",
     "NASImageClassifier": "image",
     "NASImageRegressor": "image",
     "NASTabularClassifier": "tabular",
@@ -55,6 +56,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ArchitectureSpec",
+    "AutoModel",
     "Bool",
     "CategoricalEncoding",
     "Choice",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -12,7 +13,7 @@ import torch
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
@@ -29,7 +30,7 @@ from .search import (
     run_search,
 )
 from .space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace
-from .training import make_net, resolve_device
+from .training import is_multi_task, make_net, resolve_device
 
 __all__ = ["BaseNASEstimator", "NASClassifierMixin", "NASRegressorMixin"]
 
@@ -83,6 +84,24 @@ class BaseNASEstimator(BaseEstimator):
     def _default_graph(self) -> Graph:
         raise NotImplementedError
 
+    def _search_graph(self) -> Graph:
+        """The search space of this fit (a fresh copy each time)."""
+        return self._default_graph()
+
+    def _make_input_adapters(self, graph: Graph) -> list[Any]:
+        return [self._make_input_adapter()]
+
+    def _split_inputs(self, X: Any, names: Sequence[str]) -> list[Any]:
+        """The data of each graph input, in order."""
+        return [X]
+
+    def _split_targets(self, y: Any, heads: Sequence[str]) -> list[Any]:
+        """The target of each head, in order."""
+        return [y]
+
+    def _make_target_adapters(self, graph: Graph) -> list[Any]:
+        return [self._make_target_adapter()]
+
     def _first_trials(self, graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
         return []
 
@@ -95,6 +114,13 @@ class BaseNASEstimator(BaseEstimator):
 
     def _class_weight(self, y: np.ndarray) -> np.ndarray | None:
         return None
+
+    def _loss_weights(self, graph: Graph) -> list[float] | None:
+        return None
+
+    @staticmethod
+    def _first_target(y: Any) -> np.ndarray:
+        return next(iter(y.values())) if isinstance(y, dict) else y
 
     # -- fit --------------------------------------------------------------------------------
     def _fit_settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -110,39 +136,65 @@ class BaseNASEstimator(BaseEstimator):
         probe._validate_params()
         return settings
 
-    def _encode_targets(self, y: Any) -> np.ndarray:
-        try:
-            return self.target_adapter_.transform(y)
-        except ValueError as exc:
-            raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
+    @property
+    def input_adapter_(self) -> Any:
+        """The fitted adapter of the (first) input."""
+        return self.input_adapters_[0]
+
+    @property
+    def target_adapter_(self) -> Any:
+        """The fitted target handling of the (first) head."""
+        return self.target_adapters_[0]
+
+    def _encode_targets(self, ys: list[Any], heads: Sequence[str]) -> Any:
+        """One target: its encoded array. Several: a dict keyed by head name."""
+        encoded = [a.transform(y) for a, y in zip(self.target_adapters_, ys)]
+        return encoded[0] if len(encoded) == 1 else dict(zip(heads, encoded))
+
+    def _stratify(self, yt: Any) -> np.ndarray | None:
+        for adapter, codes in zip(
+            self.target_adapters_, yt.values() if isinstance(yt, dict) else [yt]
+        ):
+            if isinstance(adapter, ClassificationTarget):
+                return codes
+        return None
 
     def _source(
         self, graph: Graph, X: Any, y: Any, validation_data: Any, size: float, seed: int
     ) -> DataSource:
         """Validate and encode the data, split it, and wrap it for the trials."""
-        self.input_adapter_ = self._make_input_adapter().fit(X)
-        self._check_features(X, reset=True)
-        self.target_adapter_ = self._make_target_adapter().fit(y)
-        check_consistent_length(X, y)
-        yt = self.target_adapter_.transform(y)
-        adapters, names = [self.input_adapter_], graph.input_names
+        names, heads = graph.input_names, graph.output_names
+        Xs = self._split_inputs(X, names)
+        adapters = [a.fit(x) for a, x in zip(self._make_input_adapters(graph), Xs)]
+        self.input_adapters_ = adapters
+        if len(Xs) == 1:
+            self._check_features(Xs[0], reset=True)
+        ys = self._split_targets(y, heads)
+        self.target_adapters_ = [a.fit(t) for a, t in zip(self._make_target_adapters(graph), ys)]
+        check_consistent_length(*Xs, *ys)
+        yt = self._encode_targets(ys, heads)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise InvalidInputError(
                     "validation_data must be a pair (X_val, y_val); received "
                     f"{type(validation_data).__name__}."
                 )
-            X_val, y_val = validation_data
-            self.input_adapter_.validate(X_val)
-            self._check_features(X_val, reset=False)
-            check_consistent_length(X_val, y_val)
-            source = DataSource(
-                adapters, names, [X], yt, validation=([X_val], self._encode_targets(y_val))
-            )
+            X_val = self._split_inputs(validation_data[0], names)
+            y_val = self._split_targets(validation_data[1], heads)
+            for adapter, x in zip(adapters, X_val):
+                adapter.validate(x)
+            if len(X_val) == 1:
+                self._check_features(X_val[0], reset=False)
+            check_consistent_length(*X_val, *y_val)
+            try:
+                yv = self._encode_targets(y_val, heads)
+            except ValueError as exc:
+                raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
+            source = DataSource(adapters, names, Xs, yt, validation=(X_val, yv))
         else:
-            stratify = yt if isinstance(self.target_adapter_, ClassificationTarget) else None
-            train, valid = validation_indices(len(yt), size, seed, stratify)
-            source = DataSource(adapters, names, [X], yt, train, valid)
+            n_samples = len(self._first_target(yt))
+            train, valid = validation_indices(n_samples, size, seed, self._stratify(yt))
+            source = DataSource(adapters, names, Xs, yt, train, valid)
         if all(isinstance(a, FixedView) for a in adapters):
             # encode now, so that bad input fails before any training
             source.data([{} for _ in adapters])
@@ -174,9 +226,15 @@ class BaseNASEstimator(BaseEstimator):
         settings = self._fit_settings(overrides)
         started = time.monotonic()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
-        graph = self._default_graph()
+        graph = self._search_graph()
         source = self._source(graph, X, y, validation_data, settings["validation_split"], seed)
-        target_infos = [self.target_adapter_.info_]
+        target_infos = [adapter.info_ for adapter in self.target_adapters_]
+        if is_multi_task(target_infos) and self.objective is not None:
+            raise InvalidParameterError(
+                f"objective={self.objective!r} scores one single-label target; with several "
+                f"heads or a multi-label head the search minimizes the summed validation loss. "
+                f"Use objective=None."
+            )
         epochs = settings["epochs"]
         max_epochs = epochs or self.auto_max_epochs
         device = resolve_device(self.device)
@@ -195,9 +253,12 @@ class BaseNASEstimator(BaseEstimator):
             class_weight=self._class_weight(source.y),
             callbacks=settings["callbacks"] or (),
             max_model_size=self.max_model_size,
+            loss_weights=self._loss_weights(graph),
             device=device,
             verbose=self.verbose,
         )
+        objective.check_space()
+        n_train = len(source.train if source.train is not None else self._first_target(source.y))
         study, interrupted = run_search(
             objective,
             max_trials=self.max_trials,
@@ -206,7 +267,7 @@ class BaseNASEstimator(BaseEstimator):
             pruner=make_pruner(self.pruner, max_epochs),
             storage=self.storage,
             study_name=self.study_name,
-            first_trials=self._first_trials(graph, len(source.y), device),
+            first_trials=self._first_trials(graph, n_train, device),
             interrupt=interrupt,
             verbose=self.verbose,
         )
@@ -242,7 +303,8 @@ class BaseNASEstimator(BaseEstimator):
         net = make_net(
             module,
             spec,
-            target_infos[0],
+            target_infos,
+            loss_weights=objective.loss_weights,
             max_epochs=trial.user_attrs.get("best_epoch", 1),
             class_weight=objective.class_weight,
             device=objective.device,
@@ -253,7 +315,7 @@ class BaseNASEstimator(BaseEstimator):
             net.module_.load_state_dict(kept.state_dict)
         else:
             X = _concat(data.X_train, data.X_valid)
-            y = np.concatenate([data.y_train, data.y_valid])
+            y = _concat(data.y_train, data.y_valid)
             with torch.random.fork_rng():
                 torch.manual_seed(objective.seed + trial.number)
                 net.fit(X, y)
@@ -263,9 +325,14 @@ class BaseNASEstimator(BaseEstimator):
     # -- predict ----------------------------------------------------------------------------
     def _transform(self, X: Any) -> Any:
         check_is_fitted(self)
-        self.input_adapter_.validate(X)
-        self._check_features(X, reset=False)
-        return self.input_adapter_.transform(X)
+        names = self.best_architecture_.inputs
+        Xs = self._split_inputs(X, names)
+        for adapter, x in zip(self.input_adapters_, Xs):
+            adapter.validate(x)
+        if len(Xs) == 1:
+            self._check_features(Xs[0], reset=False)
+        encoded = [a.transform(x) for a, x in zip(self.input_adapters_, Xs)]
+        return encoded[0] if len(encoded) == 1 else dict(zip(names, encoded))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -298,7 +365,7 @@ class NASClassifierMixin:
 
     @property
     def classes_(self) -> np.ndarray:
-        check_is_fitted(self, "target_adapter_")
+        check_is_fitted(self, "target_adapters_")
         return self.target_adapter_.classes_
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -41,7 +41,7 @@ def regression_net(problem, training, **kwargs):
     )
     torch.manual_seed(0)
     module = GraphModule(spec, [info], [target])
-    return make_net(module, spec, target, **kwargs), X, y
+    return make_net(module, spec, [target], **kwargs), X, y
 
 
 def test_regression_net_learns_in_target_units(problem):

@@ -3,12 +3,13 @@
 from .image import ImageAdapter
 from .split import validation_indices
 from .tabular import TabularAdapter
-from .targets import ClassificationTarget, RegressionTarget
+from .targets import ClassificationTarget, MultiLabelTarget, RegressionTarget
 from .text import TextAdapter
 
 __all__ = [
     "ClassificationTarget",
     "ImageAdapter",
+    "MultiLabelTarget",
     "RegressionTarget",
     "TabularAdapter",
     "TextAdapter",

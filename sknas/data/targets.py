@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ..exceptions import InvalidInputError
 from ..space.spec import TensorInfo
 
-__all__ = ["ClassificationTarget", "RegressionTarget"]
+__all__ = ["ClassificationTarget", "MultiLabelTarget", "RegressionTarget"]
 
 
 def _require_y(y: Any) -> None:
@@ -87,3 +87,30 @@ class RegressionTarget(TransformerMixin, BaseEstimator):
     def inverse_transform(self, pred: np.ndarray) -> np.ndarray:
         pred = np.asarray(pred, dtype=np.float64)
         return pred.ravel() if self.ndim_ == 1 else pred
+
+
+class MultiLabelTarget(TransformerMixin, BaseEstimator):
+    """A 0/1 indicator matrix ``(n_samples, n_labels)``: each sample may carry several labels.
+
+    The head is trained with one sigmoid per label; predictions are 0/1 label sets.
+    """
+
+    def fit(self, y: Any) -> MultiLabelTarget:
+        _require_y(y)
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if y.ndim != 2 or type_of_target(y) != "multilabel-indicator":
+            raise InvalidInputError(
+                f"a multi-label head needs y as a 0/1 indicator matrix of shape (n_samples, "
+                f"n_labels); received shape {y.shape} ({type_of_target(y)}). "
+                f"sklearn.preprocessing.MultiLabelBinarizer turns label lists into one."
+            )
+        self.n_labels_ = y.shape[1]
+        self.classes_ = np.arange(self.n_labels_)
+        self.info_ = TensorInfo("classification", (self.n_labels_,), {"multi_label": True})
+        return self
+
+    def transform(self, y: Any) -> np.ndarray:
+        return check_array(y, dtype=np.float32, input_name="y")
+
+    def inverse_transform(self, proba: np.ndarray) -> np.ndarray:
+        return (np.asarray(proba) > 0.5).astype(np.int64)

@@ -18,6 +18,7 @@ from skorch.callbacks import Callback
 from ..exceptions import SearchError
 from ..nn import GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
+from ..space.sampling import ProbeTrial
 from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
 
 __all__ = ["BestTrial", "DataSource", "Objective", "TrialData"]
@@ -99,9 +100,9 @@ class DataSource:
             else:
                 data = TrialData(
                     _rows(X, self.train),
-                    self.y[self.train],
+                    _rows(self.y, self.train),
                     _rows(X, self.valid),
-                    self.y[self.valid],
+                    _rows(self.y, self.valid),
                 )
             self._cache[key] = data
         return self._cache[key]
@@ -146,6 +147,8 @@ class Objective:
         User callbacks, deep-copied for each trial.
     max_model_size : int, optional
         Trials whose network has more parameters fail without training.
+    loss_weights : sequence of float, optional
+        Weight of each head's loss, for several heads.
     device : str
         Torch device.
     verbose : int
@@ -168,6 +171,7 @@ class Objective:
         class_weight: np.ndarray | None = None,
         callbacks: Sequence[Callback] = (),
         max_model_size: int | None = None,
+        loss_weights: Sequence[float] | None = None,
         device: str = "cpu",
         verbose: int = 0,
     ) -> None:
@@ -184,6 +188,7 @@ class Objective:
         self.class_weight = class_weight
         self.callbacks = list(callbacks)
         self.max_model_size = max_model_size
+        self.loss_weights = loss_weights
         self.device = device
         self.verbose = verbose
         self.best: BestTrial | None = None
@@ -199,6 +204,11 @@ class Objective:
     def sample(self, trial: Any) -> ArchitectureSpec:
         """The architecture and training settings of ``trial``."""
         return sample_architecture(self.graph, trial, self.source.input_infos, self.training_space)
+
+    def check_space(self) -> None:
+        """Sample and build one network before any training, so that impossible block
+        arguments and shapes are clear errors at once rather than failed trials."""
+        self.build(self.sample(ProbeTrial()), self.seed)
 
     def build(self, spec: ArchitectureSpec, seed: int) -> GraphModule:
         """The module of ``spec``, initialized under ``seed`` without touching global RNGs."""
@@ -242,7 +252,8 @@ class Objective:
         net = make_net(
             module,
             spec,
-            self.target_infos[0],
+            self.target_infos,
+            loss_weights=self.loss_weights,
             max_epochs=self.max_epochs,
             valid=(data.X_valid, data.y_valid),
             objective=self.objective,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .graph import Graph
     from .training import TrainingSpace
 
-__all__ = ["HyperparameterSampler", "sample_architecture"]
+__all__ = ["HyperparameterSampler", "ProbeTrial", "sample_architecture"]
 
 Check = tuple[Callable[[Any], bool], str]
 
@@ -108,6 +108,30 @@ class HyperparameterSampler:
         if isinstance(spec, Float):
             return self.trial.suggest_float(full, spec.low, spec.high, log=spec.log)
         return spec
+
+
+class ProbeTrial:
+    """A stand-in trial that answers every ``suggest_*`` with the lowest or first candidate.
+
+    Sampling a graph with it, before a search, validates every block argument met on the way.
+    """
+
+    number = 0
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def _keep(self, name: str, value: Any) -> Any:
+        return self.params.setdefault(name, value)
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self._keep(name, choices[0])
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return self._keep(name, low)
+
+    def suggest_float(self, name: str, low: float, high: float, log: bool = False) -> float:
+        return self._keep(name, low)
 
 
 def sample_architecture(

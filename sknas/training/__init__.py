@@ -1,13 +1,15 @@
 """Train one sampled architecture with skorch. Never imports ``optuna.study``."""
 
 from .callbacks import DivergenceGuard, PruningReporter, TimeLimit
-from .net import StandardizedMSELoss, make_net, resolve_device
+from .net import MultiTaskLoss, StandardizedMSELoss, is_multi_task, make_net, resolve_device
 
 __all__ = [
     "DivergenceGuard",
+    "MultiTaskLoss",
     "PruningReporter",
     "StandardizedMSELoss",
     "TimeLimit",
+    "is_multi_task",
     "make_net",
     "resolve_device",
 ]

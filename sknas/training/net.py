@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
@@ -16,7 +16,7 @@ from torch import nn
 
 from ..space.spec import ArchitectureSpec, TensorInfo
 
-__all__ = ["StandardizedMSELoss", "make_net", "resolve_device"]
+__all__ = ["MultiTaskLoss", "StandardizedMSELoss", "is_multi_task", "make_net", "resolve_device"]
 
 logger = logging.getLogger("sknas")
 
@@ -38,6 +38,54 @@ class StandardizedMSELoss(nn.Module):
         return (((prediction - target) / self.scale) ** 2).mean()
 
 
+class MultiTaskLoss(nn.Module):
+    """Weighted sum of each head's loss: cross-entropy, binary cross-entropy per label
+    (multi-label) or standardized squared error.
+
+    Parameters
+    ----------
+    names : list of str
+        Head names, in the order the module returns its outputs; the keys of the target dict.
+    targets : list of dict
+        Each head's target, as :meth:`TensorInfo.to_dict` gives it.
+    weights : list of float
+        Weight of each head's loss.
+    """
+
+    def __init__(self, names: list[str], targets: list[dict], weights: list[float]) -> None:
+        super().__init__()
+        self.names = list(names)
+        self.kinds = ["multi_label" if t["meta"].get("multi_label") else t["kind"] for t in targets]
+        self.weights = list(weights)
+        for i, t in enumerate(targets):
+            scale = torch.tensor(t["meta"].get("scale", [1.0]), dtype=torch.float32)
+            self.register_buffer(f"scale_{i}", scale)
+
+    def forward(self, outputs, targets) -> torch.Tensor:
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        if not isinstance(targets, dict):
+            targets = {self.names[0]: targets}
+        total = outputs[0].new_zeros(())
+        for i, (name, kind, weight, out) in enumerate(
+            zip(self.names, self.kinds, self.weights, outputs)
+        ):
+            y = targets[name]
+            scale = getattr(self, f"scale_{i}")
+            if kind == "classification":
+                loss = nn.functional.cross_entropy(out, y.long())
+            elif kind == "multi_label":
+                loss = nn.functional.binary_cross_entropy_with_logits(out, y.float())
+            else:
+                loss = (((out - y) / scale) ** 2).mean()
+            total = total + weight * loss
+        return total
+
+
+def is_multi_task(targets: Sequence[TensorInfo]) -> bool:
+    """Whether the targets need the generic multi-head net (several heads, or multi-label)."""
+    return len(targets) > 1 or bool(targets[0].meta.get("multi_label"))
+
+
 def resolve_device(device: str) -> str:
     """``"auto"`` is CUDA when available, else CPU; anything else is kept."""
     if device == "auto":
@@ -48,8 +96,9 @@ def resolve_device(device: str) -> str:
 def make_net(
     module: nn.Module,
     spec: ArchitectureSpec,
-    target: TensorInfo,
+    targets: Sequence[TensorInfo],
     *,
+    loss_weights: Sequence[float] | None = None,
     max_epochs: int,
     valid: tuple[Any, Any] | None = None,
     objective: Any = None,
@@ -67,8 +116,12 @@ def make_net(
         The initialized network (a :class:`~sknas.nn.GraphModule`).
     spec : ArchitectureSpec
         Supplies the training settings (optimizer, learning rate, weight decay, batch size).
-    target : TensorInfo
-        The head's target: chooses classifier or regressor, loss and classes.
+    targets : sequence of TensorInfo
+        Each head's target, in ``spec.outputs`` order. One single-label target gives a
+        skorch classifier or regressor; several (or a multi-label one) give a ``NeuralNet``
+        whose targets are a dict keyed by head name, trained on :class:`MultiTaskLoss`.
+    loss_weights : sequence of float, optional
+        Weight of each head's loss (several heads); None weighs them equally.
     max_epochs : int
         Epoch cap.
     valid : (X, y), optional
@@ -89,7 +142,7 @@ def make_net(
 
     Returns
     -------
-    skorch.NeuralNetClassifier or skorch.NeuralNetRegressor
+    skorch.NeuralNetClassifier, skorch.NeuralNetRegressor or skorch.NeuralNet
     """
     training = spec.training
     own: list[tuple[str, Callback]] = []
@@ -126,6 +179,13 @@ def make_net(
     }
     if training["optimizer"] == "sgd":
         kwargs["optimizer__momentum"] = 0.9
+    if is_multi_task(targets):
+        kwargs["criterion"] = MultiTaskLoss
+        kwargs["criterion__names"] = list(spec.outputs)
+        kwargs["criterion__targets"] = [t.to_dict() for t in targets]
+        kwargs["criterion__weights"] = list(loss_weights or [1.0] * len(targets))
+        return NeuralNet(**kwargs)
+    target = targets[0]
     if target.kind == "classification":
         kwargs["criterion"] = nn.CrossEntropyLoss
         kwargs["classes"] = list(range(target.shape[0]))

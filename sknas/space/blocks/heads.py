@@ -13,12 +13,15 @@ __all__ = ["ClassificationHead", "RegressionHead"]
 
 @register
 class ClassificationHead(Head):
-    """Predict one class (softmax, cross-entropy loss).
+    """Predict one class (softmax, cross-entropy loss), or a set of labels.
 
     The number of classes is read from the target at fit time.
 
     Parameters
     ----------
+    multi_label : bool, default=False
+        The target is a 0/1 indicator matrix ``(n_samples, n_labels)``; each label gets a
+        sigmoid and a binary cross-entropy loss, and predictions are 0/1 label sets.
     dropout : float, hyperparameter or None, default=None
         Dropout before the output layer [0, 0.25].
     name : str, optional
@@ -28,8 +31,11 @@ class ClassificationHead(Head):
     type_name = "classification_head"
     task = "classification"
 
-    def __init__(self, *, dropout: Any = None, name: str | None = None) -> None:
+    def __init__(
+        self, *, multi_label: bool = False, dropout: Any = None, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
+        self.multi_label = multi_label
         self.dropout = dropout
 
     def sample(self, hp):
