@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import optuna
 import pytest
 from optuna.trial import FixedTrial
@@ -151,3 +152,25 @@ def test_registry_lists_blocks_and_suggests_names():
 def test_space_imports_no_torch():
     code = "import sys, sknas.space; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "graph, info",
+    [
+        (tabular_graph("classification"), TABLE),
+        (sknas.space.presets.image_graph("classification"), None),
+        (sknas.space.presets.text_graph("regression"), None),
+    ],
+)
+def test_a_parameter_name_keeps_one_distribution_across_trials(graph, info):
+    """Optuna refuses a name whose choices change between trials: every branch of a space
+    must give each name the same distribution."""
+    from sknas.data import ImageAdapter, TextAdapter
+
+    if info is None and graph.inputs[0].kind == "image":
+        info = ImageAdapter().fit(np.zeros((4, 8, 8), dtype=np.uint8)).info_
+    elif info is None:
+        info = TextAdapter().fit(["some text here", "and more text"]).info_for
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(0))
+    for _ in range(60):
+        sample(graph, study.ask(), [info], TrainingSpace())

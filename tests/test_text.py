@@ -3,10 +3,11 @@
 import pickle
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 
 import sknas
 from sknas import NASTextClassifier, NASTextRegressor
@@ -92,7 +93,7 @@ def test_awkward_texts_work(sms):
     assert clf.predict(odd).shape == (4,)
 
 
-def test_preprocessing_travels_with_the_pickle(sms):
+def test_preprocessing_travels_with_the_pickle_and_joblib(sms, tmp_path):
     X, y = sms
     clf = NASTextClassifier(**FAST).fit(X[:200], y[:200])
     restored = pickle.loads(pickle.dumps(clf))
@@ -100,6 +101,17 @@ def test_preprocessing_travels_with_the_pickle(sms):
         restored.predict_proba(["a new message"]), clf.predict_proba(["a new message"])
     )
     assert not hasattr(restored.input_adapter_, "texts_")
+    joblib.dump(clf, tmp_path / "spam.joblib")
+    loaded = joblib.load(tmp_path / "spam.joblib")
+    np.testing.assert_array_equal(loaded.predict(X[:20]), clf.predict(X[:20]))
+
+
+def test_grid_search_over_a_text_estimator(sms):
+    X, y = sms
+    grid = GridSearchCV(NASTextClassifier(**FAST), {"validation_split": [0.2, 0.3]}, cv=2)
+    grid.fit(X[:200], y[:200])
+    assert grid.best_params_["validation_split"] in (0.2, 0.3)
+    assert grid.predict(["call now to win"]).shape == (1,)
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,9 @@ class Objective:
             raise
         finally:
             trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
+            if torch.cuda.is_available():
+                # a trial that ran out of GPU memory must not leave it to the next one
+                torch.cuda.empty_cache()
 
     def _run(self, trial: Any) -> float:
         spec = self.sample(trial)

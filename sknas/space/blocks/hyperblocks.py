@@ -205,8 +205,7 @@ class TextBlock(Block):
         family = hp.get(
             "block_type", self.block_type, Choice(list(TEXT_FAMILIES)), one_of(*TEXT_FAMILIES)
         )
-        embedding_dim = Choice([64, 128]) if family == "transformer" else None
-        parts: list[tuple[str, Block]] = [("embedding", Embedding(embedding_dim=embedding_dim))]
+        parts: list[tuple[str, Block]] = [("embedding", Embedding())]
         if family == "cnn":
             parts.append(("conv_block", ConvBlock(max_pooling=False)))
         elif family == "rnn":
