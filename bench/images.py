@@ -6,17 +6,15 @@ Writes ``bench/results/images.md``.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
-import platform
 import resource
 import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
 from datasets import mnist_test
+from report import environment, main
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import RidgeCV
@@ -68,7 +66,6 @@ def baseline_rows(name, X_train, X_test, y_train, y_test):
 
 def search_in_child(queue, split_name, budget, max_trials):
     """Run one classifier search in a fresh process, so its peak memory is its own."""
-    torch.set_num_threads(2)
     X_train, X_test, y_train, y_test = digits_split() if split_name == "digits" else mnist_split()
     start = time.perf_counter()
     clf = sknas.NASImageClassifier(
@@ -149,7 +146,6 @@ def overhead(spec_json: str, epochs: int) -> tuple[float, float]:
 
 
 def run(quick: bool) -> str:
-    torch.set_num_threads(2)
     rows = []
     budgets = {"digits": 10 if quick else 60, "mnist": 20 if quick else 300}
 
@@ -230,10 +226,7 @@ def run(quick: bool) -> str:
     header = [
         "# Image benchmark",
         "",
-        f"Measured by `bench/images.py`{' --quick' if quick else ''} in one run: sknas "
-        f"{sknas.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
-        f"Python {platform.python_version()}, 2 CPU threads, no GPU. Each sknas classifier "
-        "search runs in a fresh process so that its peak memory is its own.",
+        environment("images.py", quick),
         "Splits: digits 75/25 stratified; MNIST test set 8,000/2,000 stratified (seed 0), "
         "the same split for every model. Seconds are fit wall-clock times (search and refit).",
         "",
@@ -264,11 +257,4 @@ def run(quick: bool) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short budgets, smoke run")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    table = run(args.quick)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
-    print(table)
+    main(run, __doc__, RESULTS)

@@ -7,14 +7,11 @@ Writes ``bench/results/multitask.md``.
 
 from __future__ import annotations
 
-import argparse
-import platform
 import time
 from pathlib import Path
 
-import sklearn
-import torch
 from datasets import wine_quality
+from report import environment, main
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -26,7 +23,6 @@ SEED = 0
 
 
 def run(quick: bool) -> str:
-    torch.set_num_threads(2)
     X, quality, colour = wine_quality()
     X_train, X_test, q_train, q_test, c_train, c_test = train_test_split(
         X, quality, colour, test_size=0.25, stratify=colour, random_state=SEED
@@ -90,9 +86,7 @@ def run(quick: bool) -> str:
     header = [
         "# Multi-task benchmark: wine quality (red + white)",
         "",
-        f"Measured by `bench/multitask.py`{' --quick' if quick else ''} in one process: sknas "
-        f"{sknas.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
-        f"Python {platform.python_version()}, 2 CPU threads, no GPU.",
+        environment("multitask.py", quick),
         "6,497 wines, 11 features; targets: quality (regression, R²) and colour (red/white, "
         "accuracy). One seeded 75/25 split stratified by colour, the same for every model. "
         "The two single-task sknas estimators share the AutoModel's total time budget.",
@@ -104,11 +98,4 @@ def run(quick: bool) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short budgets, smoke run")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    table = run(args.quick)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
-    print(table)
+    main(run, __doc__, RESULTS)

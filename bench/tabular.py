@@ -6,15 +6,12 @@ Writes ``bench/results/tabular.md``.
 
 from __future__ import annotations
 
-import argparse
-import platform
 import time
 from pathlib import Path
 
 import pandas as pd
-import sklearn
-import torch
 from datasets import adult, california_housing
+from report import environment, main
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -98,7 +95,6 @@ def datasets(quick: bool):
 
 
 def run(quick: bool) -> str:
-    torch.set_num_threads(2)
     rows = []
     for name, task, X, y, budget in datasets(quick):
         stratify = y if task == "classification" else None
@@ -131,10 +127,7 @@ def run(quick: bool) -> str:
     header = [
         "# Tabular benchmark",
         "",
-        f"Measured by `bench/tabular.py`{' --quick' if quick else ''} in one process: "
-        f"sknas {sknas.__version__}, torch {torch.__version__}, scikit-learn "
-        f"{sklearn.__version__}, Python {platform.python_version()}, "
-        f"{torch.get_num_threads()} CPU threads, no GPU.",
+        environment("tabular.py", quick),
         "Each dataset has one seeded 75/25 split (stratified for classification), shared by "
         "every model. Scores are on the held-out 25%; `ratio` divides by the best baseline's "
         "score; seconds are fit wall-clock times.",
@@ -146,11 +139,4 @@ def run(quick: bool) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="10-second budgets, smoke run")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    table = run(args.quick)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
-    print(table)
+    main(run, __doc__, RESULTS)

@@ -6,14 +6,11 @@ Writes ``bench/results/text.md``.
 
 from __future__ import annotations
 
-import argparse
-import platform
 import time
 from pathlib import Path
 
-import sklearn
-import torch
 from datasets import ag_news_test, emobank, sms_spam
+from report import environment, main
 from scipy.stats import pearsonr
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -98,7 +95,6 @@ def regression(budget):
 
 
 def run(quick: bool) -> str:
-    torch.set_num_threads(2)
     rows = []
     rows += classification("SMS spam", *sms_spam(), 20 if quick else 180)
     print(*rows, sep="\n", flush=True)
@@ -109,9 +105,7 @@ def run(quick: bool) -> str:
     header = [
         "# Text benchmark",
         "",
-        f"Measured by `bench/text.py`{' --quick' if quick else ''} in one process: sknas "
-        f"{sknas.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
-        f"Python {platform.python_version()}, 2 CPU threads, no GPU.",
+        environment("text.py", quick),
         "SMS spam and AG News: one seeded 75/25 stratified split each; EmoBank: its own "
         "train/test split. `ratio` divides by the baseline's score (R² for EmoBank). Seconds "
         "are fit wall-clock times (search and refit).",
@@ -123,11 +117,4 @@ def run(quick: bool) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short budgets, smoke run")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    table = run(args.quick)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
-    print(table)
+    main(run, __doc__, RESULTS)

@@ -262,7 +262,7 @@ class BaseNASEstimator(BaseEstimator):
         study, interrupted = run_search(
             objective,
             max_trials=self.max_trials,
-            time_budget=self.time_budget,
+            deadline=objective.deadline,
             sampler=make_sampler(self.sampler, seed),
             pruner=make_pruner(self.pruner, max_epochs),
             storage=self.storage,

@@ -1,5 +1,6 @@
 """NASTabularClassifier and NASTabularRegressor on small real data."""
 
+import datetime
 import os
 import pickle
 import signal
@@ -213,8 +214,11 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
 
 def test_time_budget_stops_the_search(cancer):
     X, y = cancer
+    start = datetime.datetime.now()
     clf = NASTabularClassifier(max_trials=500, time_budget=3, random_state=0).fit(X, y)
     assert len(clf.study_.trials) < 500
+    deadline = start + datetime.timedelta(seconds=3)
+    assert all(t.datetime_start <= deadline for t in clf.study_.trials if t.datetime_start)
     search = sum(t.user_attrs.get("seconds", 0) for t in clf.study_.trials)
     assert search < 3 + 2.0
 

@@ -107,13 +107,12 @@ def _quiet_optuna() -> Iterator[None]:
 class _Progress:
     """A line per finished trial, and a tqdm bar over trials on a terminal."""
 
-    def __init__(self, total: int, time_budget: float | None, verbose: int) -> None:
+    def __init__(self, total: int, deadline: float | None, verbose: int) -> None:
         interactive = sys.stderr.isatty()
         self.bar = tqdm(
             total=total, disable=verbose < 1 or not interactive, unit="trial", leave=False
         )
-        self.start = time.monotonic()
-        self.time_budget = time_budget
+        self.deadline = deadline
         self.verbose = verbose
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
@@ -134,8 +133,8 @@ class _Progress:
         postfix = {}
         with contextlib.suppress(ValueError):
             postfix["best"] = f"{study.best_value:.5g}"
-        if self.time_budget is not None:
-            left = self.time_budget - (time.monotonic() - self.start)
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
             postfix["left"] = f"{max(0.0, left):.0f}s"
         self.bar.set_postfix(postfix)
 
@@ -157,7 +156,7 @@ def run_search(
     objective: Objective,
     *,
     max_trials: int,
-    time_budget: float | None,
+    deadline: float | None,
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     storage: Any = None,
@@ -175,8 +174,9 @@ def run_search(
     max_trials : int
         Finished trials (complete, pruned or failed) the study should hold, counting those of
         a resumed study.
-    time_budget : float or None
-        Seconds after which no trial starts (running ones are stopped by the objective).
+    deadline : float or None
+        ``time.monotonic()`` value after which no trial starts (running ones are stopped by
+        the objective, which shares it).
     sampler, pruner
         Optuna sampler and pruner.
     storage : str or optuna storage, optional
@@ -221,14 +221,15 @@ def run_search(
             for params in first_trials:
                 study.enqueue_trial(params, skip_if_exists=True)
         finished = len(study.get_trials(deepcopy=False, states=FINISHED))
-        progress = _Progress(max(0, max_trials - finished), time_budget, verbose)
+        progress = _Progress(max(0, max_trials - finished), deadline, verbose)
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         interrupted = False
         try:
             with interrupt.installed():
                 study.optimize(
                     objective,
                     n_trials=max(0, max_trials - finished),
-                    timeout=time_budget,
+                    timeout=timeout,
                     catch=(Exception,),
                     callbacks=[MaxTrialsCallback(max_trials, states=FINISHED), progress],
                     gc_after_trial=True,

@@ -63,7 +63,7 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
         f"{block}/block_type": "conv",
         f"{block}/conv_block/kernel_size": 3,
         f"{block}/conv_block/num_blocks": 2,
-        f"{block}/conv_block/num_layers": 2 if size > 8 else 1,
+        f"{block}/conv_block/num_layers": 1 if size <= 32 and not gpu else 2,
         f"{block}/conv_block/filters_0": width,
         f"{block}/conv_block/filters_1": 2 * width,
         f"{block}/conv_block/max_pooling": True,
