@@ -230,9 +230,6 @@ class AutoModel(BaseNASEstimator):
         weights = _by_position(self.loss_weights, heads, "loss_weights", "head")
         return [float(w) for w in weights]
 
-    def _first_trials(self, graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
-        return []
-
     # -- predictions ---------------------------------------------------------------------------
     def _outputs(self, X: Any) -> list[np.ndarray]:
         Xt = self._transform(X)

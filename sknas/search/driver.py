@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import optuna
+import pandas as pd
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 from sklearn.utils._param_validation import InvalidParameterError
@@ -251,10 +252,8 @@ def run_search(
     return study, interrupted
 
 
-def leaderboard(study: optuna.Study) -> Any:
+def leaderboard(study: optuna.Study) -> pd.DataFrame:
     """One row per trial that ran, best first: number, state, score, epochs, parameters..."""
-    import pandas as pd
-
     rows = []
     for trial in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING)):
         attrs = trial.user_attrs
