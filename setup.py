@@ -1,5 +1,10 @@
 from setuptools import find_packages, setup
 
+ONNX = ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.3"]
+PLOT = ["matplotlib>=3.7"]
+IMAGES = ["Pillow>=10"]
+POSTGRES = ["psycopg[binary]>=3.1"]
+
 setup(
     name="sknas",
     version="0.1.0",
@@ -14,12 +19,24 @@ setup(
         "scikit-learn>=1.6",
         "torch>=2.2",
         "skorch>=1.0",
-        "optuna>=4.0",
+        "optuna>=4.9",
         "tqdm>=4.60",
         "safetensors>=0.4",
+        "skops>=0.10",
     ],
     extras_require={
-        "test": ["pytest>=7", "ruff>=0.5"],
+        "onnx": ONNX,
+        "plot": PLOT,
+        "images": IMAGES,
+        "postgres": POSTGRES,
+        "docs": [
+            "mkdocs>=1.6",
+            "mkdocs-material>=9.5",
+            "mkdocstrings[python]>=0.26",
+            *PLOT,
+        ],
+        "test": ["pytest>=7", "ruff>=0.5", *ONNX, *PLOT, *IMAGES, *POSTGRES],
     },
+    entry_points={"console_scripts": ["sknas=sknas.cli:main"]},
     license="BSD-3-Clause",
 )

@@ -39,7 +39,12 @@ _LAZY = {
     "NASTabularRegressor": "tabular",
     "NASTextClassifier": "text",
     "NASTextRegressor": "text",
+    "open_storage": "search.storage",
+    "save": "io",
+    "load": "io",
 }
+#: submodules that need torch, loaded on first use as well
+_SUBMODULES = ("cli", "io", "plot")
 
 
 def __getattr__(name: str):
@@ -47,6 +52,10 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'sknas' has no attribute {name!r}")
 
 
@@ -94,4 +103,9 @@ __all__ = [
     "TransformerBlock",
     "XceptionBlock",
     "__version__",
+    "io",
+    "load",
+    "open_storage",
+    "plot",
+    "save",
 ]

@@ -24,11 +24,18 @@ PARAMETERS_DOC = """
     pruner : {"median", "hyperband", "none"}, optuna.pruners.BasePruner or None, default="median"
         How unpromising trials are stopped early, from the score reported every epoch.
     storage : str or optuna storage, optional
-        Optuna storage URL (``"sqlite:///search.db"``, ``"postgresql://..."``) or object where
-        the study is kept; fitting again with the same ``study_name`` resumes it. None keeps
+        Where the study is kept: a database URL (``"sqlite:///search.db"``,
+        ``"postgresql://user@host/db"``, opened with heartbeats so that the trials of a killed
+        process are run again), the path of an Optuna journal file, or a storage object.
+        Fitting again with the same ``study_name`` resumes the study (on the same data: a
+        fingerprint is checked); processes fitting on one study share its trials. None keeps
         the study in memory.
     study_name : str, optional
         Name of the study inside ``storage``.
+    n_jobs : int, optional
+        Worker processes running trials of the study at once, torch's threads divided between
+        them; -1 uses every core. Without ``storage`` they share a temporary journal file.
+        None means 1.
     callbacks : list of skorch callbacks, optional
         Extra skorch callbacks, copied for every trial.
     max_model_size : int, optional
@@ -59,7 +66,7 @@ ATTRIBUTES_DOC = """
         Its network and training settings.
     leaderboard_ : pandas.DataFrame
         One row per trial, best first: number, state, score, epochs, best_epoch, n_params,
-        seconds, fail_reason and the parameters.
+        seconds, fail_reason, worker (host:process) and the parameters.
     model_ : skorch.NeuralNet
         The final network, in eval mode.
     search_interrupted_ : bool

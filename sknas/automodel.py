@@ -134,6 +134,7 @@ class AutoModel(BaseNASEstimator):
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -154,6 +155,7 @@ class AutoModel(BaseNASEstimator):
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
+import json
 import logging
+import os
+import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from joblib import effective_n_jobs
+from joblib.externals.loky import get_reusable_executor
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
@@ -17,26 +26,55 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from . import __version__
 from .data import ClassificationTarget, RegressionTarget, validation_indices
 from .data.base import FixedView
+from .data.fingerprint import fingerprint
 from .exceptions import InvalidInputError
+from .nn import ExportedModel
 from .search import (
     DataSource,
     Objective,
     SearchInterrupt,
+    copy_to_memory,
     leaderboard,
     make_pruner,
     make_sampler,
+    open_study,
     run_search,
 )
-from .space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace
-from .training import is_multi_task, make_net, resolve_device
+from .space import ArchitectureSpec, Graph, TrainingSpace
+from .training import is_multi_task, make_net, resolve_device, torch_threads
 
-__all__ = ["BaseNASEstimator", "NASClassifierMixin", "NASRegressorMixin"]
+__all__ = ["BaseNASEstimator", "NASClassifierMixin", "NASRegressorMixin", "Preprocessor"]
 
 logger = logging.getLogger("sknas")
 
 FIT_OVERRIDES = ("epochs", "callbacks", "validation_split")
+#: parameters a persistent study does not record (where and how it runs, not what it searches)
+NOT_RECORDED = ("storage", "study_name", "n_jobs", "callbacks", "verbose")
+
+
+def _search_worker(
+    estimator: BaseNASEstimator,
+    X: Any,
+    y: Any,
+    validation_data: Any,
+    settings: dict[str, Any],
+    storage: Any,
+    study_name: str,
+    threads: int,
+    seconds_left: float | None,
+) -> bool:
+    """Run trials of a shared study in a worker process of ``n_jobs``; no final model."""
+    torch.set_num_threads(threads)
+    started = time.monotonic()
+    if seconds_left is not None:
+        estimator = estimator.set_params(time_budget=max(seconds_left, 1e-3))
+    _, _, interrupted = estimator._search(
+        X, y, validation_data, settings, storage, study_name, started
+    )
+    return interrupted
 
 
 def _concat(a: Any, b: Any) -> Any:
@@ -65,6 +103,7 @@ class BaseNASEstimator(BaseEstimator):
         "pruner": "no_validation",
         "storage": "no_validation",
         "study_name": [str, None],
+        "n_jobs": [Integral, None],
         "callbacks": [list, tuple, None],
         "max_model_size": [Interval(Integral, 1, None, closed="left"), None],
         "refit": ["boolean"],
@@ -225,7 +264,79 @@ class BaseNASEstimator(BaseEstimator):
         self._validate_params()
         settings = self._fit_settings(overrides)
         started = time.monotonic()
+        workers = effective_n_jobs(self.n_jobs)
+        storage, study_name = self.storage, self.study_name
+        with contextlib.ExitStack() as stack:
+            if workers > 1 and storage is None:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="sknas-"))
+                storage = os.path.join(folder, "study.log")
+                study_name = study_name or f"sknas-{uuid.uuid4().hex[:12]}"
+            threads = max(1, torch.get_num_threads() // workers)
+            with torch_threads(threads if workers > 1 else None):
+                study, objective, interrupted = self._search(
+                    X, y, validation_data, settings, storage, study_name, started, workers
+                )
+            if storage is not self.storage:
+                study = copy_to_memory(study)
+        self.study_ = study
+        self.best_trial_ = study.best_trial
+        self.best_params_ = dict(study.best_trial.params)
+        self.best_score_ = float(study.best_value)
+        self.best_architecture_ = ArchitectureSpec.from_dict(
+            study.best_trial.user_attrs["architecture"]
+        )
+        self.leaderboard_ = leaderboard(study)
+        self.search_interrupted_ = interrupted
+        self.model_ = self._final_model(objective, objective.source, interrupted)
+        self.fit_seconds_ = time.monotonic() - started
+        return self
+
+    def _identity(self, X: Any, y: Any, validation_data: Any, seed: int) -> dict[str, Any]:
+        """What a persistent study records of this search, checked when it is resumed."""
+        params = {}
+        for name, value in self.get_params(deep=False).items():
+            if name in NOT_RECORDED:
+                continue
+            try:
+                json.dumps(value)
+            except TypeError:
+                continue
+            params[name] = value
+        cls = type(self)
+        return {
+            "sknas_estimator": f"{cls.__module__}.{cls.__qualname__}",
+            "sknas_data": fingerprint(X, y, validation_data),
+            "sknas_seed": seed,
+            "sknas_version": __version__,
+            "sknas_params": params,
+        }
+
+    def _search(
+        self,
+        X: Any,
+        y: Any,
+        validation_data: Any,
+        settings: dict[str, Any],
+        storage: Any,
+        study_name: str | None,
+        started: float,
+        workers: int = 1,
+    ) -> tuple[Any, Objective, bool]:
+        """Open the study, prepare the data, and run trials here and in ``workers - 1``
+        other processes."""
+        epochs = settings["epochs"]
+        max_epochs = epochs or self.auto_max_epochs
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
+        study = open_study(
+            storage=storage,
+            study_name=study_name,
+            direction="minimize" if self.objective is None else "maximize",
+            pruner=make_pruner(self.pruner, max_epochs),
+            identity=self._identity(X, y, validation_data, seed),
+        )
+        # a resumed or joined study keeps the seed it was started with, and so its split
+        seed = int(study.user_attrs["sknas_seed"])
+        study.sampler = make_sampler(self.sampler, seed)
         graph = self._search_graph()
         source = self._source(graph, X, y, validation_data, settings["validation_split"], seed)
         target_infos = [adapter.info_ for adapter in self.target_adapters_]
@@ -235,8 +346,6 @@ class BaseNASEstimator(BaseEstimator):
                 f"heads or a multi-label head the search minimizes the summed validation loss. "
                 f"Use objective=None."
             )
-        epochs = settings["epochs"]
-        max_epochs = epochs or self.auto_max_epochs
         device = resolve_device(self.device)
         interrupt = SearchInterrupt()
         objective = Objective(
@@ -259,38 +368,39 @@ class BaseNASEstimator(BaseEstimator):
         )
         objective.check_space()
         n_train = len(source.train if source.train is not None else self._first_target(source.y))
-        study, interrupted = run_search(
+        search = functools.partial(
+            run_search,
+            study,
             objective,
             max_trials=self.max_trials,
             deadline=objective.deadline,
-            sampler=make_sampler(self.sampler, seed),
-            pruner=make_pruner(self.pruner, max_epochs),
-            storage=self.storage,
-            study_name=self.study_name,
             first_trials=self._first_trials(graph, n_train, device),
             interrupt=interrupt,
             verbose=self.verbose,
         )
-        self.study_ = study
-        self.best_trial_ = study.best_trial
-        self.best_params_ = dict(study.best_trial.params)
-        self.best_score_ = float(study.best_value)
-        self.best_architecture_ = ArchitectureSpec.from_dict(
-            study.best_trial.user_attrs["architecture"]
+        if workers == 1:
+            return study, objective, search()
+        left = None if objective.deadline is None else objective.deadline - time.monotonic()
+        worker = functools.partial(
+            _search_worker,
+            self,
+            X,
+            y,
+            validation_data,
+            settings,
+            storage,
+            study.study_name,
+            torch.get_num_threads(),
+            left,
         )
-        self.leaderboard_ = leaderboard(study)
-        self.search_interrupted_ = interrupted
-        self.model_ = self._final_model(objective, source, target_infos, interrupted)
-        self.fit_seconds_ = time.monotonic() - started
-        return self
+        pool = get_reusable_executor(max_workers=workers - 1)
+        others = [pool.submit(worker) for _ in range(workers - 1)]
+        interrupted = search()
+        for future in others:
+            interrupted = future.result() or interrupted
+        return study, objective, interrupted
 
-    def _final_model(
-        self,
-        objective: Objective,
-        source: DataSource,
-        target_infos: list[TensorInfo],
-        interrupted: bool,
-    ):
+    def _final_model(self, objective: Objective, source: DataSource, interrupted: bool):
         trial = self.best_trial_
         spec = self.best_architecture_
         configs = spec.input_configs()
@@ -298,26 +408,30 @@ class BaseNASEstimator(BaseEstimator):
         for adapter, config in zip(source.adapters, configs):
             adapter.select(config)
         kept = objective.best if objective.best and objective.best.number == trial.number else None
-        module = objective.build(spec, objective.seed + trial.number)
+        seed = trial.user_attrs.get("seed", objective.seed + trial.number)
+        module = objective.build(spec, seed)
         use_kept = kept is not None and (interrupted or not self.refit)
+        # a refit, or the best trial ran in another process: train its network again
+        X, y = data.X_train, data.y_train
+        if self.refit:
+            X, y = _concat(X, data.X_valid), _concat(y, data.y_valid)
         net = make_net(
             module,
             spec,
-            target_infos,
+            objective.target_infos,
             loss_weights=objective.loss_weights,
             max_epochs=trial.user_attrs.get("best_epoch", 1),
             class_weight=objective.class_weight,
             device=objective.device,
             verbose=int(self.verbose >= 2),
+            n_train=len(self._first_target(y)),
         )
         if use_kept:
             net.initialize()
             net.module_.load_state_dict(kept.state_dict)
         else:
-            X = _concat(data.X_train, data.X_valid)
-            y = _concat(data.y_train, data.y_valid)
             with torch.random.fork_rng():
-                torch.manual_seed(objective.seed + trial.number)
+                torch.manual_seed(seed)
                 net.fit(X, y)
         net.module_.eval()
         return net
@@ -334,10 +448,73 @@ class BaseNASEstimator(BaseEstimator):
         encoded = [a.transform(x) for a, x in zip(self.input_adapters_, Xs)]
         return encoded[0] if len(encoded) == 1 else dict(zip(names, encoded))
 
+    # -- export -----------------------------------------------------------------------------
+    def export_model(self) -> ExportedModel:
+        """The trained network as a plain torch module, in eval mode, on the CPU.
+
+        It takes what :meth:`export_preprocessor` makes of raw inputs (positionally, one
+        tensor per input) and returns class probabilities for classification heads and values
+        in the target's units for regression heads, as ``predict_proba`` / ``predict`` do.
+        What stays outside the module is the fitted preprocessing: column typing, imputation
+        and category codes of tables, layout and [0, 1] scaling of images, tokenization and
+        TF-IDF of texts.
+
+        Returns
+        -------
+        ExportedModel
+        """
+        check_is_fitted(self)
+        network = copy.deepcopy(self.model_.module_).cpu()
+        return ExportedModel(network, [adapter.info_ for adapter in self.target_adapters_])
+
+    def export_preprocessor(self) -> Preprocessor:
+        """The fitted preprocessing as a callable: raw inputs to the exported model's tensors.
+
+        Returns
+        -------
+        Preprocessor
+            ``model(*preprocessor(X))`` gives the probabilities or values of ``X``.
+        """
+        check_is_fitted(self)
+        return Preprocessor(self)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+class Preprocessor:
+    """Raw inputs, as given to ``predict``, to the tensors an exported model takes.
+
+    Parameters
+    ----------
+    estimator : fitted sknas estimator
+        Whose fitted input adapters are used.
+    """
+
+    def __init__(self, estimator: BaseNASEstimator) -> None:
+        self.estimator = estimator
+
+    def __call__(self, X: Any) -> tuple[torch.Tensor, ...]:
+        """One tensor per input of the network, in its input order (sparse TF-IDF made dense).
+
+        Parameters
+        ----------
+        X : array-like
+            Raw inputs (a dict or list of them for several inputs).
+
+        Returns
+        -------
+        tuple of torch.Tensor
+        """
+        encoded = self.estimator._transform(X)
+        names = self.estimator.best_architecture_.inputs
+        parts = [encoded[name] for name in names] if isinstance(encoded, dict) else [encoded]
+        return tuple(
+            torch.as_tensor(part.toarray() if sparse.issparse(part) else np.asarray(part))
+            for part in parts
+        )
 
 
 class NASClassifierMixin:

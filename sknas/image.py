@@ -93,6 +93,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -112,6 +113,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
@@ -163,6 +165,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -181,6 +184,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit

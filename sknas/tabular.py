@@ -99,6 +99,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -118,6 +119,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
@@ -170,6 +172,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -188,6 +191,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit

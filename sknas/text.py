@@ -88,6 +88,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -106,6 +107,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
@@ -154,6 +156,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
         pruner: Any = "median",
         storage: Any = None,
         study_name: str | None = None,
+        n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
@@ -171,6 +174,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit

@@ -204,3 +204,15 @@ def test_sequence_blocks_need_an_embedding(texts):
     info = texts.info_for(spec.input_configs()[0])
     with pytest.raises(sknas.GraphError, match=r"rnn_block_1: .*Put an Embedding first"):
         GraphModule(spec, [info], [CLASSES])
+
+
+def test_normal_quantile_matches_torch_to_double_precision():
+    from sknas.nn.layers.tabular import ndtri
+
+    p = torch.cat(
+        [
+            torch.linspace(1e-7, 1 - 1e-7, 20001, dtype=torch.float64),
+            torch.tensor([1e-7, 0.075, 0.5, 0.925, 1 - 1e-7], dtype=torch.float64),
+        ]
+    )
+    torch.testing.assert_close(ndtri(p), torch.special.ndtri(p), rtol=0, atol=1e-12)

@@ -2,5 +2,6 @@
 
 from . import layers
 from .builder import GraphModule, count_parameters
+from .export import ExportedModel
 
-__all__ = ["GraphModule", "count_parameters", "layers"]
+__all__ = ["ExportedModel", "GraphModule", "count_parameters", "layers"]

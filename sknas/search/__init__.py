@@ -1,6 +1,14 @@
 """Drive the Optuna study. Never imports an estimator."""
 
-from .driver import SearchInterrupt, leaderboard, make_pruner, make_sampler, run_search
+from .driver import (
+    SearchInterrupt,
+    copy_to_memory,
+    leaderboard,
+    make_pruner,
+    make_sampler,
+    open_study,
+    run_search,
+)
 from .objective import BestTrial, DataSource, Objective, TrialData
 
 __all__ = [
@@ -9,8 +17,10 @@ __all__ = [
     "Objective",
     "SearchInterrupt",
     "TrialData",
+    "copy_to_memory",
     "leaderboard",
     "make_pruner",
     "make_sampler",
+    "open_study",
     "run_search",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import functools
 import logging
 import signal
 import sys
@@ -15,21 +16,38 @@ from typing import Any
 
 import optuna
 import pandas as pd
-from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 from sklearn.utils._param_validation import InvalidParameterError
 from tqdm.auto import tqdm
 
 from ..exceptions import SearchError
 from .objective import Objective
+from .storage import (
+    FINISHED,
+    TrialSeededSampler,
+    check_study,
+    counted_trials,
+    fail_dead_trials,
+    has_heartbeat,
+    open_storage,
+    superseded,
+)
 
-__all__ = ["SearchInterrupt", "leaderboard", "make_pruner", "make_sampler", "run_search"]
+__all__ = [
+    "SearchInterrupt",
+    "copy_to_memory",
+    "leaderboard",
+    "make_pruner",
+    "make_sampler",
+    "open_study",
+    "run_search",
+]
 
 logger = logging.getLogger("sknas")
 
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "hyperband", "none")
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+SAMPLER_CLASSES = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}
 
 
 def _unknown(param: str, value: str, allowed: Sequence[str], instance_of: str) -> Exception:
@@ -41,14 +59,16 @@ def _unknown(param: str, value: str, allowed: Sequence[str], instance_of: str) -
     )
 
 
+def _seeded(cls: type, seed: int) -> optuna.samplers.BaseSampler:
+    return cls(seed=seed)
+
+
 def make_sampler(sampler: Any, seed: int) -> optuna.samplers.BaseSampler:
-    """An Optuna sampler from a name or a copy of a sampler instance."""
+    """An Optuna sampler from a name (seeded per trial) or a copy of a sampler instance."""
     if isinstance(sampler, optuna.samplers.BaseSampler):
         return copy.deepcopy(sampler)
-    if sampler == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    if sampler == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+    if sampler in SAMPLER_CLASSES:
+        return TrialSeededSampler(functools.partial(_seeded, SAMPLER_CLASSES[sampler]), seed)
     raise _unknown("sampler", str(sampler), SAMPLERS, "optuna.samplers.BaseSampler")
 
 
@@ -96,7 +116,7 @@ class SearchInterrupt:
 
 
 @contextlib.contextmanager
-def _quiet_optuna() -> Iterator[None]:
+def quiet_optuna() -> Iterator[None]:
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -105,13 +125,17 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
+def _interactive() -> bool:
+    """Whether a progress bar can be drawn (standard error is a terminal)."""
+    return sys.stderr.isatty()
+
+
 class _Progress:
     """A line per finished trial, and a tqdm bar over trials on a terminal."""
 
     def __init__(self, total: int, deadline: float | None, verbose: int) -> None:
-        interactive = sys.stderr.isatty()
         self.bar = tqdm(
-            total=total, disable=verbose < 1 or not interactive, unit="trial", leave=False
+            total=total, disable=verbose < 1 or not _interactive(), unit="trial", leave=False
         )
         self.deadline = deadline
         self.verbose = verbose
@@ -153,37 +177,123 @@ def failure_summary(study: optuna.Study, limit: int = 3) -> str:
     return "; ".join(r.rstrip(".") for r in reasons[:limit]) or "no reason was recorded"
 
 
+def open_study(
+    *,
+    storage: Any,
+    study_name: str | None,
+    direction: str,
+    pruner: optuna.pruners.BasePruner,
+    identity: dict[str, Any],
+) -> optuna.Study:
+    """Create the study, or load it from ``storage`` and check that it holds this search.
+
+    Parameters
+    ----------
+    storage : str, optuna storage or None
+        See :func:`~sknas.search.storage.open_storage`.
+    study_name : str or None
+        Name of the study in ``storage``; an existing study is resumed.
+    direction : {"minimize", "maximize"}
+        How the objective is optimized.
+    pruner : optuna.pruners.BasePruner
+        The pruner.
+    identity : dict
+        ``sknas_*`` facts recorded in a new study (estimator, data fingerprint, seed,
+        parameters) and checked against an existing one.
+
+    Raises
+    ------
+    SearchError
+        When the storage cannot be opened or the study holds another search.
+    """
+    with quiet_optuna():
+        study = optuna.create_study(
+            storage=open_storage(storage),
+            pruner=pruner,
+            study_name=study_name,
+            direction=direction,
+            load_if_exists=True,
+        )
+    if study.direction.name.lower() != direction:
+        raise SearchError(
+            f"study {study.study_name!r} in the storage is set to {study.direction.name}, "
+            f"but this search must {direction} its objective; use another study_name or the "
+            f"same objective."
+        )
+    check_study(study, identity)
+    return study
+
+
+class _StopAtMaxTrials:
+    """Stops this process's loop once finished plus running trials reach ``max_trials``."""
+
+    def __init__(self, max_trials: int) -> None:
+        self.max_trials = max_trials
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if sum(counted_trials(study)) >= self.max_trials:
+            study.stop()
+
+
+def _optimize(
+    study: optuna.Study,
+    objective: Objective,
+    max_trials: int,
+    deadline: float | None,
+    progress: _Progress,
+) -> None:
+    """Run trials until ``max_trials`` count in the study, waiting for other workers' last
+    trials where the storage can tell whether they are alive."""
+    stop = _StopAtMaxTrials(max_trials)
+    while True:
+        fail_dead_trials(study)
+        finished, running = counted_trials(study)
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        if finished + running < max_trials:
+            study.optimize(
+                objective,
+                n_trials=max_trials - finished - running,
+                timeout=left,
+                catch=(Exception,),
+                callbacks=[stop, progress],
+                gc_after_trial=True,
+            )
+        elif running and has_heartbeat(study):
+            time.sleep(1.0)
+        else:
+            return
+
+
 def run_search(
+    study: optuna.Study,
     objective: Objective,
     *,
     max_trials: int,
     deadline: float | None,
-    sampler: optuna.samplers.BaseSampler,
-    pruner: optuna.pruners.BasePruner,
-    storage: Any = None,
-    study_name: str | None = None,
     first_trials: Sequence[dict[str, Any]] = (),
     interrupt: SearchInterrupt | None = None,
     verbose: int = 0,
-) -> tuple[optuna.Study, bool]:
-    """Run the study until ``max_trials`` trials have finished, the budget ends, or Ctrl-C.
+) -> bool:
+    """Run the study until ``max_trials`` trials count in it, the budget ends, or Ctrl-C.
+
+    Several processes may run this on one study in a shared storage: ``max_trials`` is then
+    global, and with a heartbeat storage each waits for the others' last trials, so that all
+    end with the same best trial.
 
     Parameters
     ----------
+    study : optuna.Study
+        From :func:`open_study`, with its sampler set.
     objective : Objective
         The trial function.
     max_trials : int
-        Finished trials (complete, pruned or failed) the study should hold, counting those of
-        a resumed study.
+        Finished trials (complete, pruned or failed; a trial retried after its process died
+        counts once) the study should hold, counting those of a resumed study.
     deadline : float or None
         ``time.monotonic()`` value after which no trial starts (running ones are stopped by
         the objective, which shares it).
-    sampler, pruner
-        Optuna sampler and pruner.
-    storage : str or optuna storage, optional
-        None keeps the study in memory.
-    study_name : str, optional
-        Name of the study in ``storage``; an existing study is resumed.
     first_trials : sequence of dict
         Parameters enqueued before the sampler starts, on a new study only.
     interrupt : SearchInterrupt, optional
@@ -193,7 +303,6 @@ def run_search(
 
     Returns
     -------
-    study : optuna.Study
     interrupted : bool
         True when the user stopped the search with Ctrl-C.
 
@@ -203,38 +312,16 @@ def run_search(
         When no trial completed.
     """
     interrupt = interrupt or SearchInterrupt()
-    with _quiet_optuna():
-        study = optuna.create_study(
-            storage=storage,
-            sampler=sampler,
-            pruner=pruner,
-            study_name=study_name,
-            direction=objective.direction,
-            load_if_exists=True,
-        )
-        if study.direction.name.lower() != objective.direction:
-            raise SearchError(
-                f"study {study.study_name!r} in the storage is set to {study.direction.name}, "
-                f"but this search must {objective.direction} its objective; use another "
-                f"study_name or the same objective."
-            )
+    with quiet_optuna():
         if not study.trials:
-            for params in first_trials:
+            for params in first_trials[:max_trials]:
                 study.enqueue_trial(params, skip_if_exists=True)
-        finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+        finished, _ = counted_trials(study)
         progress = _Progress(max(0, max_trials - finished), deadline, verbose)
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         interrupted = False
         try:
             with interrupt.installed():
-                study.optimize(
-                    objective,
-                    n_trials=max(0, max_trials - finished),
-                    timeout=timeout,
-                    catch=(Exception,),
-                    callbacks=[MaxTrialsCallback(max_trials, states=FINISHED), progress],
-                    gc_after_trial=True,
-                )
+                _optimize(study, objective, max_trials, deadline, progress)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -249,14 +336,31 @@ def run_search(
         )
     if interrupted:
         logger.warning("search interrupted; keeping the best of the completed trials.")
-    return study, interrupted
+    return interrupted
+
+
+def copy_to_memory(study: optuna.Study) -> optuna.Study:
+    """A copy of ``study`` held in memory, for a study kept in a temporary file."""
+    storage = optuna.storages.InMemoryStorage()
+    with quiet_optuna():
+        optuna.copy_study(
+            from_study_name=study.study_name, from_storage=study._storage, to_storage=storage
+        )
+        return optuna.load_study(study_name=study.study_name, storage=storage)
 
 
 def leaderboard(study: optuna.Study) -> pd.DataFrame:
     """One row per trial that ran, best first: number, state, score, epochs, parameters..."""
     rows = []
-    for trial in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING)):
+    trials = study.get_trials(deepcopy=False)
+    retried = superseded(trials)
+    for trial in trials:
+        if trial.state not in (*FINISHED, TrialState.RUNNING):
+            continue
         attrs = trial.user_attrs
+        reason = attrs.get("fail_reason")
+        if trial.number in retried:
+            reason = "its process stopped during the trial; run again as a later trial"
         row = {
             "number": trial.number,
             "state": trial.state.name,
@@ -265,7 +369,8 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
             "best_epoch": attrs.get("best_epoch"),
             "n_params": attrs.get("n_params"),
             "seconds": attrs.get("seconds"),
-            "fail_reason": attrs.get("fail_reason"),
+            "fail_reason": reason,
+            "worker": attrs.get("worker"),
         }
         row.update({f"params/{k}": v for k, v in trial.params.items()})
         rows.append(row)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,12 @@ from ..nn import GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
 from ..space.sampling import ProbeTrial
 from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
+from .storage import trial_index
 
 __all__ = ["BestTrial", "DataSource", "Objective", "TrialData"]
+
+#: who runs a trial, recorded with it: host and process id
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -32,6 +38,11 @@ class TrialData:
     y_train: np.ndarray
     X_valid: Any
     y_valid: np.ndarray
+
+    @property
+    def n_train(self) -> int:
+        y = self.y_train
+        return len(next(iter(y.values())) if isinstance(y, dict) else y)
 
 
 def _rows(X: Any, rows: np.ndarray) -> Any:
@@ -136,7 +147,8 @@ class Objective:
     max_epochs, patience : int
         Epoch cap and early-stopping patience of every trial.
     seed : int
-        Base seed; trial ``n`` trains under torch seed ``seed + n``.
+        Base seed; the trial in place ``n`` of the search trains under torch seed
+        ``seed + n`` (see :func:`~sknas.search.storage.trial_index`).
     deadline : float or None
         ``time.monotonic()`` value after which running trials stop.
     interrupted : callable
@@ -235,7 +247,9 @@ class Objective:
     def _run(self, trial: Any) -> float:
         spec = self.sample(trial)
         trial.set_user_attr("architecture", spec.to_dict())
-        seed = self.seed + trial.number
+        seed = self.seed + trial_index(trial.study, trial.number)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("worker", WORKER)
         module = self.build(spec, seed)
         n_params = count_parameters(module)
         trial.set_user_attr("n_params", n_params)
@@ -265,6 +279,7 @@ class Objective:
             callbacks=own + user,
             device=self.device,
             verbose=int(self.verbose >= 2),
+            n_train=data.n_train,
         )
         with torch.random.fork_rng():
             torch.manual_seed(seed)

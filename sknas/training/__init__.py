@@ -1,7 +1,14 @@
 """Train one sampled architecture with skorch. Never imports ``optuna.study``."""
 
 from .callbacks import DivergenceGuard, PruningReporter, TimeLimit
-from .net import MultiTaskLoss, StandardizedMSELoss, is_multi_task, make_net, resolve_device
+from .net import (
+    MultiTaskLoss,
+    StandardizedMSELoss,
+    is_multi_task,
+    make_net,
+    resolve_device,
+    torch_threads,
+)
 
 __all__ = [
     "DivergenceGuard",
@@ -12,4 +19,5 @@ __all__ = [
     "is_multi_task",
     "make_net",
     "resolve_device",
+    "torch_threads",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,12 +15,35 @@ from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
 
-__all__ = ["MultiTaskLoss", "StandardizedMSELoss", "is_multi_task", "make_net", "resolve_device"]
+__all__ = [
+    "MultiTaskLoss",
+    "StandardizedMSELoss",
+    "is_multi_task",
+    "make_net",
+    "resolve_device",
+    "torch_threads",
+]
 
 logger = logging.getLogger("sknas")
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class EpochLog:
+    """Where skorch's epoch table goes: each line to the ``sknas`` logger (DEBUG level, without
+    colours) and, when ``show``, to the terminal above the trial progress bar."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+
+    def __call__(self, text: str) -> None:
+        logger.debug(_ANSI.sub("", text))
+        if self.show:
+            tqdm.write(text)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -86,6 +111,18 @@ def is_multi_task(targets: Sequence[TensorInfo]) -> bool:
     return len(targets) > 1 or bool(targets[0].meta.get("multi_label"))
 
 
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Torch's intra-op thread count set to ``threads`` inside the block; None leaves it."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def resolve_device(device: str) -> str:
     """``"auto"`` is CUDA when available, else CPU; anything else is kept."""
     if device == "auto":
@@ -107,6 +144,7 @@ def make_net(
     callbacks: Sequence[tuple[str, Callback]] = (),
     device: str = "cpu",
     verbose: int = 0,
+    n_train: int | None = None,
 ):
     """Build an unfitted skorch net around ``module``.
 
@@ -139,6 +177,9 @@ def make_net(
         Torch device.
     verbose : int
         skorch verbosity (1 prints a line per epoch).
+    n_train : int, optional
+        Training rows; when the last batch would hold a single row it is dropped (batch
+        normalization cannot train on one row).
 
     Returns
     -------
@@ -173,9 +214,13 @@ def make_net(
         "max_epochs": max_epochs,
         "train_split": predefined_split(Dataset(*valid)) if valid is not None else None,
         "iterator_train__shuffle": True,
+        "iterator_train__drop_last": n_train is not None
+        and n_train > training["batch_size"]
+        and n_train % training["batch_size"] == 1,
         "callbacks": own + list(callbacks),
         "device": device,
         "verbose": verbose,
+        "callbacks__print_log__sink": EpochLog(show=verbose >= 1),
     }
     if training["optimizer"] == "sgd":
         kwargs["optimizer__momentum"] = 0.9

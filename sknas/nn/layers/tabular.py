@@ -10,10 +10,55 @@ from ...space.spec import TensorInfo
 from ..builder import builds
 from .common import vector
 
+# Wichura's algorithm AS 241 (PPND16): the standard normal quantile to double precision, in
+# plain tensor operations so that the scaler exports to ONNX (which has no inverse erf).
+_CENTRAL = (
+    (3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3,
+     1.3731693765509461125e4, 4.5921953931549871457e4, 6.7265770927008700853e4,
+     3.3430575583588128105e4, 2.5090809287301226727e3),
+    (1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
+     2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4,
+     5.2264952788528545610e3),
+)  # fmt: skip
+_NEAR = (
+    (1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+     3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+     2.27238449892691845833e-2, 7.74545014278341407640e-4),
+    (1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+     1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+     1.05075007164441684324e-9),
+)  # fmt: skip
+_FAR = (
+    (6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+     2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+     2.71155556874348757815e-5, 2.01033439929228813265e-7),
+    (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+     7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+     2.04426310338993978564e-15),
+)  # fmt: skip
+
+
+def _ratio(coefficients: tuple[tuple[float, ...], ...], x: torch.Tensor) -> torch.Tensor:
+    num, den = (torch.full_like(x, c[-1]) for c in coefficients)
+    for a, b in zip(reversed(coefficients[0][:-1]), reversed(coefficients[1][:-1])):
+        num, den = num * x + a, den * x + b
+    return num / den
+
+
+def ndtri(p: torch.Tensor) -> torch.Tensor:
+    """The standard normal quantile of ``p`` in (0, 1), as ``torch.special.ndtri``."""
+    q = p - 0.5
+    central = q * _ratio(_CENTRAL, 0.180625 - q * q)
+    t = torch.sqrt(-torch.log(torch.minimum(p, 1.0 - p)))
+    tail = torch.where(t <= 5.0, _ratio(_NEAR, t - 1.6), _ratio(_FAR, t - 5.0))
+    return torch.where(q.abs() <= 0.425, central, torch.where(q < 0, -tail, tail))
+
 
 def _interp(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor, right: bool) -> torch.Tensor:
     """Row-wise linear interpolation: ``x`` (k, B), knots ``xp`` (k, m), values ``fp`` (m,)."""
-    idx = torch.searchsorted(xp, x, right=right).clamp(1, xp.shape[1] - 1)
+    # searchsorted by counting knots below x: the same indices, and it exports to ONNX
+    below = xp.unsqueeze(2) <= x.unsqueeze(1) if right else xp.unsqueeze(2) < x.unsqueeze(1)
+    idx = below.sum(dim=1).clamp(1, xp.shape[1] - 1)
     lo, hi = xp.gather(1, idx - 1), xp.gather(1, idx)
     span = hi - lo
     t = torch.where(span > 0, (x - lo) / torch.where(span > 0, span, 1.0), 0.5)
@@ -61,7 +106,11 @@ class NumericScaler(nn.Module):
             # as scikit-learn's QuantileTransformer: the bounds map to the extreme references
             p = torch.where(xt == q[:, :1], self.references[0], p)
             p = torch.where(xt == q[:, -1:], self.references[-1], p)
-            num = torch.special.ndtri(p.double().clamp(1e-7, 1 - 1e-7)).to(x.dtype).T
+            # clipped 1e-7 from either end as scikit-learn does; computed from the nearer end
+            # so that no constant near 1 is needed (exporters may round it to float32)
+            p = p.double()
+            z = ndtri(torch.minimum(p, 1.0 - p).clamp(min=1e-7))
+            num = torch.where(p > 0.5, -z, z).to(x.dtype).T
         return torch.cat([num, rest], dim=1)
 
 

@@ -1,0 +1,229 @@
+"""Where a study lives: opening storages, heartbeats, retried trials and the study's identity.
+
+A trial left RUNNING by a process that died is found through the storage's heartbeat, marked
+failed and run again (Optuna's ``RetryHeartbeatStaleTrialCallback``). The failed copy is then
+*superseded*: it does not count toward ``max_trials`` and does not shift the seeds of the trials
+after it, so that a resumed search proposes and trains exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+from optuna.exceptions import ExperimentalWarning
+from optuna.samplers import BaseSampler
+from optuna.storages import RetryHeartbeatStaleTrialCallback, fail_stale_trials
+from optuna.trial import FrozenTrial, TrialState
+
+from ..exceptions import SearchError
+
+__all__ = [
+    "HEARTBEAT_INTERVAL",
+    "TrialSeededSampler",
+    "check_study",
+    "counted_trials",
+    "has_heartbeat",
+    "open_storage",
+    "trial_index",
+]
+
+#: seconds between heartbeats of a running trial, for storages opened from a URL
+HEARTBEAT_INTERVAL = 10
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+#: the study's user attributes that say what search it is
+IDENTITY = ("sknas_estimator", "sknas_data")
+
+
+def retry_callback() -> RetryHeartbeatStaleTrialCallback:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        return RetryHeartbeatStaleTrialCallback(max_retry=3)
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_storage(
+    storage: Any,
+    *,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    grace_period: int | None = None,
+) -> Any:
+    """The Optuna storage of a search, checked reachable.
+
+    Parameters
+    ----------
+    storage : str, optuna storage or None
+        A database URL (``sqlite:///search.db``, ``postgresql://user@host/db``) is opened with
+        heartbeats, so that trials of a killed process are run again; any other string is
+        the path of an Optuna journal file; a storage object is returned as it is; None keeps
+        the study in memory.
+    heartbeat_interval : int, default=10
+        Seconds between the heartbeats of a running trial, for a database URL.
+    grace_period : int, optional
+        Seconds without a heartbeat after which a running trial is taken for dead and run
+        again; None means three heartbeat intervals.
+
+    Returns
+    -------
+    optuna storage or None
+
+    Raises
+    ------
+    SearchError
+        When the storage cannot be opened (server down, wrong credentials, missing folder).
+    """
+    if storage is None or not isinstance(storage, str):
+        return storage
+    try:
+        if "://" not in storage:
+            backend = optuna.storages.journal.JournalFileBackend(storage)
+            return optuna.storages.JournalStorage(backend)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                storage,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period or 3 * heartbeat_interval,
+                heartbeat_stale_trial_callback=retry_callback(),
+            )
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SearchError(
+            f"cannot open the study storage {_hide_password(storage)!r}: {reason}. Check that "
+            f"the database server is running and reachable, the URL (driver, user, password, "
+            f"database) and, for a file, that its folder exists."
+        ) from exc
+
+
+def has_heartbeat(study: optuna.Study) -> bool:
+    """Whether the study's storage tells live running trials from dead ones."""
+    interval = getattr(study._storage, "get_heartbeat_interval", None)
+    return interval is not None and interval() is not None
+
+
+def _retry_history(trial: FrozenTrial) -> list[int]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        return RetryHeartbeatStaleTrialCallback.retry_history(trial)
+
+
+def superseded(trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of the trials that died and were run again under a new number."""
+    numbers: set[int] = set()
+    for trial in trials:
+        numbers.update(_retry_history(trial))
+    return numbers
+
+
+def counted_trials(study: optuna.Study) -> tuple[int, int]:
+    """Finished trials that count toward ``max_trials``, and trials running now."""
+    trials = study.get_trials(deepcopy=False)
+    dead = superseded(trials)
+    finished = sum(t.state in FINISHED and t.number not in dead for t in trials)
+    running = sum(t.state == TrialState.RUNNING for t in trials)
+    return finished, running
+
+
+def trial_index(study: optuna.Study, number: int) -> int:
+    """The place of trial ``number`` in the search: its number, less the superseded trials
+    before it. A retried trial takes the place of the trial it repeats."""
+    trials = study.get_trials(deepcopy=False)
+    trial = next(t for t in trials if t.number == number)
+    history = _retry_history(trial)
+    place = history[0] if history else number
+    dead = superseded([t for t in trials if t.number < number])
+    return place - sum(n < place for n in dead)
+
+
+def fail_dead_trials(study: optuna.Study) -> None:
+    """Mark running trials without a recent heartbeat failed (and queue their retry)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        fail_stale_trials(study)
+
+
+class TrialSeededSampler(BaseSampler):
+    """A sampler made afresh for each trial, seeded from the search seed and the trial's place.
+
+    A trial's parameters then depend only on the seed and on the trials before it: not on the
+    process that samples it, nor on whether the search was interrupted and resumed.
+
+    Parameters
+    ----------
+    factory : callable
+        ``factory(seed)`` returns a new Optuna sampler.
+    seed : int
+        Base seed.
+    """
+
+    def __init__(self, factory: Callable[[int], BaseSampler], seed: int) -> None:
+        self.factory = factory
+        self.seed = seed
+        self.sampler = factory(seed)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.sampler = self.factory(self.seed + trial_index(study, trial.number))
+        self.sampler.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict:
+        return self.sampler.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict) -> dict:
+        return self.sampler.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: Any
+    ) -> Any:
+        return self.sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: list[float] | None,
+    ) -> None:
+        self.sampler.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.sampler.reseed_rng()
+
+
+def check_study(study: optuna.Study, identity: dict[str, str]) -> None:
+    """Record what search the study holds, or check that it holds this one.
+
+    Raises
+    ------
+    SearchError
+        When the study was made by another kind of estimator or on other data.
+    """
+    stored = study.user_attrs
+    if not any(key in stored for key in IDENTITY):
+        for key, value in identity.items():
+            study.set_user_attr(key, value)
+        return
+    if stored.get("sknas_estimator") != identity["sknas_estimator"]:
+        raise SearchError(
+            f"study {study.study_name!r} was made by {stored.get('sknas_estimator')}, not by "
+            f"{identity['sknas_estimator']}; use another study_name or the same estimator."
+        )
+    if stored.get("sknas_data") != identity["sknas_data"]:
+        raise SearchError(
+            f"study {study.study_name!r} was searched on other training data (fingerprint "
+            f"{stored.get('sknas_data')}, this fit's data: {identity['sknas_data']}); its "
+            f"trials would not be comparable. Fit on the same data (and validation_data) to "
+            f"resume it, or use another study_name."
+        )

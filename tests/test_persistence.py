@@ -1,0 +1,297 @@
+"""Long searches: resume, data fingerprints, dead processes, n_jobs, PostgreSQL workers."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+from sklearn.datasets import load_digits
+from skorch.callbacks import Callback
+
+import sknas
+from sknas import NASTabularClassifier, SearchError
+
+FAST = {"max_trials": 2, "epochs": 3, "random_state": 0}
+#: trials that last a second or more, so that a process can be killed during one
+SLOW = {"max_trials": 6, "epochs": 25, "random_state": 0, "pruner": "none", "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def digits_csv(tmp_path_factory):
+    """The digits as a table in a CSV file, and the same table read back."""
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    frame = X.assign(digit=y).iloc[:900]
+    path = tmp_path_factory.mktemp("data") / "digits.csv"
+    frame.to_csv(path, index=False)
+    table = pd.read_csv(path)
+    return path, table.drop(columns="digit"), table["digit"]
+
+
+def _study(storage, name):
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _states(study):
+    return [t.state for t in sorted(study.trials, key=lambda t: t.number)]
+
+
+def _script(body: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(body)]
+
+
+def _wait_for(predicate, timeout=120.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the search")
+
+
+def _running_after(storage, name, completed):
+    def ready():
+        try:
+            study = _study(storage, name)
+        except KeyError:
+            return False
+        states = _states(study)
+        return states.count(TrialState.COMPLETE) >= completed and TrialState.RUNNING in states
+
+    return ready
+
+
+def test_a_resumed_study_must_hold_the_same_data(tmp_path, iris):
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    NASTabularClassifier(storage=storage, study_name="s", **FAST).fit(X, y)
+    with pytest.raises(SearchError, match=r"other training data.*another study_name"):
+        NASTabularClassifier(storage=storage, study_name="s", **FAST).fit(X + 1.0, y)
+    sknas.NASTabularRegressor(storage=storage, study_name="r", **FAST).fit(X, y)
+    with pytest.raises(SearchError, match=r"made by sknas\.tabular\.NASTabularRegressor"):
+        NASTabularClassifier(storage=storage, study_name="r", **FAST).fit(X, y)
+    assert len(_study(storage, "s").trials) == 2, "no trial may run on mismatched data"
+
+
+def test_unreachable_storage_is_a_clear_error_that_hides_the_password(iris):
+    X, y = iris
+    url = "postgresql://sknas:secret@127.0.0.1:9/nowhere"
+    with pytest.raises(SearchError, match="cannot open the study storage") as error:
+        NASTabularClassifier(storage=url, study_name="s", **FAST).fit(X, y)
+    assert "secret" not in str(error.value)
+    with pytest.raises(SearchError, match="folder exists"):
+        NASTabularClassifier(storage="sqlite:////no/such/dir/s.db", **FAST).fit(X, y)
+
+
+def test_journal_file_storage_resumes(tmp_path, iris):
+    X, y = iris
+    path = str(tmp_path / "search.log")
+    NASTabularClassifier(storage=path, study_name="j", **FAST).fit(X, y)
+    again = NASTabularClassifier(storage=path, study_name="j", **{**FAST, "max_trials": 3})
+    again.fit(X, y)
+    assert sorted(again.leaderboard_["number"]) == [0, 1, 2]
+    assert isinstance(again.study_._storage, optuna.storages.JournalStorage)
+
+
+def test_n_jobs_runs_trials_in_several_processes(digits_csv):
+    _, X, y = digits_csv
+    clf = NASTabularClassifier(n_jobs=2, **SLOW).fit(X, y)
+    board = clf.leaderboard_
+    assert len(board) == 6 and set(board["state"]) == {"COMPLETE"}
+    assert board["worker"].nunique() == 2, "both processes must have run trials"
+    assert isinstance(clf.study_._storage, optuna.storages.InMemoryStorage)
+    assert clf.score(X, y) > 0.8
+    sequential = NASTabularClassifier(**SLOW).fit(X, y)
+
+    # trials are seeded by their place in the search, not by the process that ran them
+    def proposals(study):
+        return sorted(json.dumps(t.params, sort_keys=True) for t in study.trials)
+
+    assert proposals(clf.study_) == proposals(sequential.study_)
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_search(tmp_path, digits_csv):
+    _, X, y = digits_csv
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    data = tmp_path / "data.npz"
+    np.savez(data, X=X.to_numpy(), y=y.to_numpy())
+    fit = f"""
+        import numpy as np
+        from sknas import NASTabularClassifier, open_storage
+        data = np.load({str(data)!r})
+        storage = open_storage({storage!r}, heartbeat_interval=1)
+        NASTabularClassifier(storage=storage, study_name="k", **{SLOW!r}).fit(data["X"], data["y"])
+    """
+    process = subprocess.Popen(_script(fit))
+    try:
+        _wait_for(_running_after(storage, "k", completed=2))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    before = {t.number: t.value for t in _study(storage, "k").trials if t.value is not None}
+    killed = [t.number for t in _study(storage, "k").trials if t.state == TrialState.RUNNING]
+    assert len(before) >= 2 and len(killed) == 1
+    time.sleep(3.5)  # past the grace period: the running trial is dead
+
+    resumed = NASTabularClassifier(
+        storage=sknas.open_storage(storage, heartbeat_interval=1), study_name="k", **SLOW
+    ).fit(X.to_numpy(), y.to_numpy())
+    study = resumed.study_
+    after = {t.number: t.value for t in study.trials}
+    assert all(after[n] == v for n, v in before.items()), "a completed trial was lost"
+    board = resumed.leaderboard_.set_index("number")
+    assert "process stopped" in board.loc[killed[0], "fail_reason"]
+    counted = [t for t in study.trials if t.number != killed[0]]
+    assert len(counted) == SLOW["max_trials"]
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in counted)
+
+    uninterrupted = NASTabularClassifier(**SLOW).fit(X.to_numpy(), y.to_numpy())
+    assert resumed.best_params_ == uninterrupted.best_params_
+    assert resumed.best_score_ == pytest.approx(uninterrupted.best_score_, rel=1e-4)
+
+
+def test_ctrl_c_keeps_the_finished_trials_in_the_storage(tmp_path, digits_csv):
+    path, _, _ = digits_csv
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    command = [
+        sys.executable, "-m", "sknas.cli", "search", str(path), "--target", "digit",
+        "--max-trials", "6", "--epochs", "25", "--storage", storage, "--study-name", "c",
+        "--random-state", "0", "--verbose", "0",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    _wait_for(_running_after(storage, "c", completed=2))
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    states = _states(_study(storage, "c"))
+    assert states.count(TrialState.COMPLETE) >= 2 and TrialState.RUNNING not in states
+    assert "best trial" in output
+
+
+RSS: list[int] = []
+
+
+class _MeasureMemory(Callback):
+    """Records the process's resident memory at the end of each trial's training."""
+
+    def on_train_end(self, net, **kwargs):
+        with open(f"/proc/{os.getpid()}/statm") as statm:
+            RSS.append(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+
+
+def test_peak_memory_stays_flat_across_trials(digits_csv):
+    _, X, y = digits_csv
+    RSS.clear()
+    NASTabularClassifier(
+        max_trials=14, epochs=3, random_state=0, pruner="none", callbacks=[_MeasureMemory()]
+    ).fit(X, y)
+    assert len(RSS) == 14
+    growth = max(RSS[4:]) - RSS[3]
+    assert growth < 40 * 2**20, f"memory grew by {growth / 2**20:.0f} MiB over 10 trials"
+
+
+def _worker_script(url: str, name: str, out: Path) -> list[str]:
+    return _script(
+        f"""
+        import json
+        import pandas as pd
+        from sknas import NASTabularClassifier, open_storage
+        table = pd.read_csv({str(out.parent / "digits.csv")!r})
+        X, y = table.drop(columns="digit"), table["digit"]
+        storage = open_storage({url!r}, heartbeat_interval=1)
+        clf = NASTabularClassifier(storage=storage, study_name={name!r}, max_trials=8,
+                                   epochs=10, random_state=0).fit(X, y)
+        json.dump({{"best": clf.best_trial_.number, "score": clf.best_score_}},
+                  open({str(out)!r}, "w"))
+        """
+    )
+
+
+def _cli_worker(url: str, name: str, csv: Path, out: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "sknas.cli", "worker", str(csv), "--target", "digit",
+        "--storage", url, "--study-name", name, "--heartbeat-interval", "1",
+        "--verbose", "0", "--out", str(out),
+    ]  # fmt: skip
+
+
+def _postgres_study_checks(url, name, max_trials):
+    study = _study(url, name)
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(len(trials)))
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    retried = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    counted = [t for t in trials if t.number not in retried]
+    assert len(counted) == max_trials, "max_trials is global"
+    return study, retried
+
+
+def test_two_workers_share_one_postgres_study(postgres_url, digits_csv, tmp_path):
+    path, X, y = digits_csv
+    csv = tmp_path / "digits.csv"
+    csv.write_bytes(path.read_bytes())
+    name = "shared"
+    first = subprocess.Popen(_worker_script(postgres_url, name, tmp_path / "first.json"))
+    _wait_for(_running_after(postgres_url, name, completed=0))
+    second = subprocess.run(
+        _cli_worker(postgres_url, name, csv, tmp_path / "model"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert first.wait(timeout=600) == 0
+    assert second.returncode == 0, second.stderr
+    study, retried = _postgres_study_checks(postgres_url, name, max_trials=8)
+    assert not retried
+    workers = {t.user_attrs["worker"] for t in study.trials}
+    assert len(workers) == 2, "each worker must have run trials"
+    best = json.loads((tmp_path / "first.json").read_text())
+    assert best["best"] == study.best_trial.number
+    assert f"best trial {study.best_trial.number}," in second.stdout
+    saved = sknas.load(tmp_path / "model")
+    assert saved.best_trial_.number == study.best_trial.number
+    assert saved.score(X, y) > 0.5
+
+
+def test_a_killed_worker_leaves_its_trial_to_the_other(postgres_url, digits_csv, tmp_path):
+    path, _, _ = digits_csv
+    (tmp_path / "digits.csv").write_bytes(path.read_bytes())
+    name = "killed"
+    victim = subprocess.Popen(_worker_script(postgres_url, name, tmp_path / "victim.json"))
+    _wait_for(_running_after(postgres_url, name, completed=1))
+    survivor = subprocess.Popen(_worker_script(postgres_url, name, tmp_path / "survivor.json"))
+
+    def victim_in_a_trial():
+        study = _study(postgres_url, name)
+        running = [
+            t.user_attrs.get("worker", "") for t in study.trials if not t.state.is_finished()
+        ]
+        return len(study.trials) >= 3 and any(w.endswith(f":{victim.pid}") for w in running)
+
+    _wait_for(victim_in_a_trial)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert survivor.wait(timeout=600) == 0
+    study, retried = _postgres_study_checks(postgres_url, name, max_trials=8)
+    assert len(retried) >= 1, "the killed worker's trial must be run again"
+    best = json.loads((tmp_path / "survivor.json").read_text())
+    assert best["best"] == study.best_trial.number
+
+
+def test_worker_joins_only_an_existing_sknas_study(postgres_url, digits_csv):
+    path, _, _ = digits_csv
+    result = subprocess.run(
+        _cli_worker(postgres_url, "nothing-here", path, path.parent / "m"),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "no study named 'nothing-here'" in result.stderr
