@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PIP := $(VENV)/bin/pip install --quiet --constraint constraints.txt
 
-.PHONY: demo test lint clean
+.PHONY: demo test docs lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -10,7 +10,7 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed: $(VENV)/bin/python setup.py constraints.txt
 	$(PIP) torch
-	$(PIP) -e ".[test]"
+	$(PIP) -e ".[test,docs]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -20,8 +20,11 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check sknas tests examples bench
 	$(VENV)/bin/python -m pytest -q tests
 
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check sknas tests examples bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

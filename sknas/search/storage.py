@@ -8,6 +8,7 @@ after it, so that a resumed search proposes and trains exactly what an uninterru
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,9 @@ HEARTBEAT_INTERVAL = 10
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
+#: tries to open a database whose tables another worker may be creating at the same moment
+SCHEMA_ATTEMPTS = 4
+
 #: the study's user attributes that say what search it is
 IDENTITY = ("sknas_estimator", "sknas_data")
 
@@ -53,6 +57,29 @@ def _hide_password(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+def _database(url: str, heartbeat_interval: int, grace_period: int) -> Any:
+    from sqlalchemy.exc import IntegrityError
+
+    attempt = 0
+    while True:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url,
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    heartbeat_stale_trial_callback=retry_callback(),
+                )
+        except IntegrityError:
+            # workers starting together on a new database race to create Optuna's tables;
+            # the loser finds them made a moment later
+            attempt += 1
+            if attempt == SCHEMA_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
 
 
 def open_storage(
@@ -91,14 +118,7 @@ def open_storage(
         if "://" not in storage:
             backend = optuna.storages.journal.JournalFileBackend(storage)
             return optuna.storages.JournalStorage(backend)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                storage,
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period or 3 * heartbeat_interval,
-                heartbeat_stale_trial_callback=retry_callback(),
-            )
+        return _database(storage, heartbeat_interval, grace_period or 3 * heartbeat_interval)
     except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SearchError(
