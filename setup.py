@@ -23,6 +23,7 @@ setup(
         "tqdm>=4.60",
         "safetensors>=0.4",
         "skops>=0.10",
+        "sentencepiece>=0.2",
     ],
     extras_require={
         "onnx": ONNX,

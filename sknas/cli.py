@@ -7,7 +7,6 @@ Every command calls the public Python API only. Exit codes: 0 success, 1 an skna
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -316,7 +315,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sknas`` command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     needs_target = args.command in ("search", "worker") and Path(args.data).suffix != ".npz"
     if needs_target and args.target is None:
         print(f"sknas {args.command}: error: --target is required for a CSV file", file=sys.stderr)

@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
 
 import sknas
 from sknas import NASImageClassifier, NASImageRegressor
@@ -172,3 +173,35 @@ def test_kernel_larger_than_the_image_is_a_clear_error():
     spec = sample_architecture(clf_graph, optuna.create_study().ask(), [info], TrainingSpace())
     with pytest.raises(sknas.GraphError, match="conv_block_1: kernel_size=7 is larger"):
         GraphModule(spec, [info], [TensorInfo("classification", (2,))])
+
+
+class _OutOfMemoryAbove(Callback):
+    """Acts as a GPU that cannot hold batches larger than ``limit``."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training and len(batch[0]) > self.limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_a_trial_out_of_gpu_memory_is_retried_with_smaller_batches(digits):
+    X, y = digits
+    clf = NASImageClassifier(
+        max_trials=1, epochs=1, batch_size=64, random_state=0, callbacks=[_OutOfMemoryAbove(16)]
+    ).fit(X, y)
+    trial = clf.best_trial_
+    assert trial.state.name == "COMPLETE"
+    assert trial.user_attrs["oom_batch_size"] == 16
+    assert clf.best_architecture_.training["batch_size"] == 16
+    assert clf.model_.batch_size == 16
+
+
+def test_a_trial_out_of_memory_even_with_small_batches_fails_alone(digits):
+    X, y = digits
+    clf = NASImageClassifier(
+        max_trials=2, epochs=1, random_state=0, callbacks=[_OutOfMemoryAbove(2)]
+    )
+    with pytest.raises(sknas.SearchError, match="OutOfMemoryError: CUDA out of memory"):
+        clf.fit(X, y)

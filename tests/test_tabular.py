@@ -215,12 +215,14 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
 def test_time_budget_stops_the_search(cancer):
     X, y = cancer
     start = datetime.datetime.now()
-    clf = NASTabularClassifier(max_trials=500, time_budget=3, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(max_trials=500, time_budget=5, random_state=0).fit(X, y)
     assert len(clf.study_.trials) < 500
-    deadline = start + datetime.timedelta(seconds=3)
+    deadline = start + datetime.timedelta(seconds=5)
     assert all(t.datetime_start <= deadline for t in clf.study_.trials if t.datetime_start)
-    search = sum(t.user_attrs.get("seconds", 0) for t in clf.study_.trials)
-    assert search < 3 + 2.0
+    # the search (every trial, the one cut short included) ends within 10% of the budget;
+    # the refit comes on top
+    last = max(t.datetime_complete for t in clf.study_.trials if t.datetime_complete)
+    assert last <= start + datetime.timedelta(seconds=5 * 1.1)
 
 
 def test_resume_from_storage(tmp_path, iris):

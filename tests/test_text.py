@@ -149,3 +149,42 @@ def test_adapter_vectorizes_each_configuration_once():
     assert len(adapter.vectorizers_) == 2
     adapter.select(sequence)
     np.testing.assert_array_equal(adapter.transform(texts), ids)
+
+
+def test_subword_units_spell_unseen_words_out_of_known_pieces():
+    from sknas.data.text import OOV, PAD, TokenSequencer
+
+    texts = ["the playing players played", "a player plays", "replay the plays"] * 20
+    words = TokenSequencer(units="word", max_tokens=100, sequence_length=8).fit(texts)
+    pieces = TokenSequencer(units="subword", max_tokens=100, sequence_length=8).fit(texts)
+    unseen = ["replaying"]
+    assert words.transform(unseen)[0, 0] == OOV
+    ids = pieces.transform(unseen)[0]
+    used = ids[ids != PAD]
+    assert len(used) >= 2 and OOV not in used, "an unseen word is made of known pieces"
+    assert used.max() < len(pieces.vocabulary_) + 2
+    again = pickle.loads(pickle.dumps(pieces))
+    np.testing.assert_array_equal(again.transform(unseen), pieces.transform(unseen))
+
+
+def test_a_search_on_subword_sequences_saves_and_loads(sms, tmp_path):
+    texts, labels = sms
+    text = sknas.TextInput(representation="sequence", units="subword", max_tokens=500)
+    out = sknas.TemporalReduction()(sknas.ConvBlock()(sknas.Embedding()(text)))
+    model = sknas.AutoModel(
+        inputs=text, outputs=sknas.ClassificationHead()(out), max_trials=1, epochs=2
+    ).fit(texts[:400], labels[:400])
+    assert model.best_architecture_.input_configs()[0]["units"] == "subword"
+    assert model.score(texts[400:600], labels[400:600]) > 0.8
+    sknas.save(model, tmp_path / "bundle")
+    loaded = sknas.load(tmp_path / "bundle")
+    np.testing.assert_array_equal(loaded.predict(texts[:50]), model.predict(texts[:50]))
+
+
+def test_unknown_units_are_a_clear_error(sms):
+    texts, labels = sms
+    text = sknas.TextInput(representation="sequence", units="bytes")
+    out = sknas.TemporalReduction()(sknas.Embedding()(text))
+    model = sknas.AutoModel(inputs=text, outputs=sknas.ClassificationHead()(out), max_trials=1)
+    with pytest.raises(sknas.GraphError, match="subword"):
+        model.fit(texts[:100], labels[:100])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -19,16 +20,20 @@ PAD, OOV = 0, 1
 
 
 class TokenSequencer(BaseEstimator, TransformerMixin):
-    """Token ids of fixed length from scikit-learn's tokenizer and vocabulary.
+    """Token ids of fixed length from a fitted vocabulary.
 
     Id 0 pads, id 1 stands for tokens outside the vocabulary, known tokens start at 2.
 
     Parameters
     ----------
-    units : {"word", "char"}
-        Word tokens (scikit-learn's default token pattern, lowercased) or characters.
+    units : {"word", "char", "subword"}
+        Word tokens (scikit-learn's default token pattern, lowercased), characters, or
+        subword units: a byte-pair-encoding model trained on the texts with SentencePiece, so
+        that rare and unseen words are spelled out of known pieces instead of becoming
+        out-of-vocabulary.
     max_tokens : int
-        Vocabulary size: the most frequent tokens are kept.
+        Vocabulary size: the most frequent tokens are kept (at most this many subword pieces,
+        fewer when the texts do not have that many).
     sequence_length : int
         Tokens per text; longer texts are cut, shorter ones padded at the end.
     """
@@ -39,19 +44,68 @@ class TokenSequencer(BaseEstimator, TransformerMixin):
         self.sequence_length = sequence_length
 
     def fit(self, texts: list[str], y: Any = None) -> TokenSequencer:
+        if self.units == "subword":
+            self.model_proto_ = _train_subwords(texts, self.max_tokens)
+            pieces = self._subwords()
+            self.vocabulary_ = {pieces.id_to_piece(i): i for i in range(2, pieces.get_piece_size())}
+            return self
         analyzer = "word" if self.units == "word" else "char"
         self.counter_ = CountVectorizer(analyzer=analyzer, max_features=self.max_tokens)
         self.counter_.fit(texts)
         self.vocabulary_ = {t: i + 2 for i, t in enumerate(sorted(self.counter_.vocabulary_))}
         return self
 
-    def transform(self, texts: list[str]) -> np.ndarray:
+    def _subwords(self) -> Any:
+        """The SentencePiece model, loaded once from ``model_proto_``."""
+        if getattr(self, "_pieces", None) is None:
+            import sentencepiece
+
+            self._pieces = sentencepiece.SentencePieceProcessor(model_proto=self.model_proto_)
+        return self._pieces
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the loaded model is rebuilt from its bytes; only those are saved
+        state = super().__getstate__()
+        state.pop("_pieces", None)
+        return state
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        if self.units == "subword":
+            return self._subwords().encode(texts)
         analyze = self.counter_.build_analyzer()
+        return [[self.vocabulary_.get(t, OOV) for t in analyze(text)] for text in texts]
+
+    def transform(self, texts: list[str]) -> np.ndarray:
         ids = np.full((len(texts), self.sequence_length), PAD, dtype=np.int64)
-        for row, text in enumerate(texts):
-            tokens = analyze(text)[: self.sequence_length]
-            ids[row, : len(tokens)] = [self.vocabulary_.get(t, OOV) for t in tokens]
+        for row, tokens in enumerate(self._token_ids(texts)):
+            tokens = tokens[: self.sequence_length]
+            ids[row, : len(tokens)] = tokens
         return ids
+
+
+def _train_subwords(texts: list[str], max_tokens: int) -> bytes:
+    """A byte-pair-encoding SentencePiece model of the texts, with ids 0 = pad, 1 = unknown."""
+    import sentencepiece
+
+    model = io.BytesIO()
+    try:
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=iter([t for t in texts if t.strip()]),
+            model_writer=model,
+            vocab_size=max_tokens,
+            hard_vocab_limit=False,
+            model_type="bpe",
+            character_coverage=1.0,
+            pad_id=PAD,
+            unk_id=OOV,
+            bos_id=-1,
+            eos_id=-1,
+            num_threads=1,
+            minloglevel=2,
+        )
+    except RuntimeError as exc:
+        raise ValueError(f"cannot learn subword units: {exc}") from None
+    return model.getvalue()
 
 
 def _vectorizer(config: dict[str, Any]) -> BaseEstimator:

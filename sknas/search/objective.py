@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
 import os
 import socket
@@ -25,6 +26,11 @@ from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
 from .storage import trial_index
 
 __all__ = ["BestTrial", "DataSource", "Objective", "TrialData"]
+
+#: a trial out of GPU memory is retried with half its batch, down to this size
+MIN_OOM_BATCH_SIZE = 8
+
+logger = logging.getLogger("sknas")
 
 #: who runs a trial, recorded with it: host and process id
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -244,29 +250,17 @@ class Objective:
                 # a trial that ran out of GPU memory must not leave it to the next one
                 torch.cuda.empty_cache()
 
-    def _run(self, trial: Any) -> float:
-        spec = self.sample(trial)
-        trial.set_user_attr("architecture", spec.to_dict())
-        seed = self.seed + trial_index(trial.study, trial.number)
-        trial.set_user_attr("seed", seed)
-        trial.set_user_attr("worker", WORKER)
-        module = self.build(spec, seed)
-        n_params = count_parameters(module)
-        trial.set_user_attr("n_params", n_params)
-        if self.max_model_size is not None and n_params > self.max_model_size:
-            raise SearchError(
-                f"the sampled network has {n_params:,} parameters, more than "
-                f"max_model_size={self.max_model_size:,}."
-            )
-        time_limit = TimeLimit(self.deadline)
+    def _net(
+        self, trial: Any, module: GraphModule, spec: ArchitectureSpec, data: TrialData, limit: Any
+    ) -> Any:
+        """The skorch net of one trial, with the pruning, time and divergence callbacks."""
         own = [
             ("pruning", PruningReporter(trial, self.monitor)),
-            ("time_limit", time_limit),
+            ("time_limit", limit),
             ("divergence", DivergenceGuard()),
         ]
         user = [(f"user_{i}", copy.deepcopy(cb)) for i, cb in enumerate(self.callbacks)]
-        data = self.source.data(spec.input_configs())
-        net = make_net(
+        return make_net(
             module,
             spec,
             self.target_infos,
@@ -281,15 +275,56 @@ class Objective:
             verbose=int(self.verbose >= 2),
             n_train=data.n_train,
         )
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            net.fit(data.X_train, data.y_train)
+
+    def _run(self, trial: Any) -> float:
+        spec = self.sample(trial)
+        trial.set_user_attr("architecture", spec.to_dict())
+        seed = self.seed + trial_index(trial.study, trial.number)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("worker", WORKER)
+        module = self.build(spec, seed)
+        n_params = count_parameters(module)
+        trial.set_user_attr("n_params", n_params)
+        if self.max_model_size is not None and n_params > self.max_model_size:
+            raise SearchError(
+                f"the sampled network has {n_params:,} parameters, more than "
+                f"max_model_size={self.max_model_size:,}."
+            )
+        data = self.source.data(spec.input_configs())
+        while True:
+            time_limit = TimeLimit(self.deadline)
+            net = self._net(trial, module, spec, data, time_limit)
+            try:
+                with torch.random.fork_rng():
+                    torch.manual_seed(seed)
+                    net.fit(data.X_train, data.y_train)
+                break
+            except torch.cuda.OutOfMemoryError:
+                batch_size = spec.training["batch_size"]
+                if batch_size // 2 < MIN_OOM_BATCH_SIZE:
+                    raise
+                # the GPU is freed before the same network trains again on half the batch
+                del net, module
+                torch.cuda.empty_cache()
+                spec = copy.deepcopy(spec)
+                spec.training["batch_size"] = batch_size // 2
+                logger.warning(
+                    "trial %d ran out of GPU memory with batch size %d; retrying with %d.",
+                    trial.number,
+                    batch_size,
+                    batch_size // 2,
+                )
+                trial.set_user_attr("architecture", spec.to_dict())
+                trial.set_user_attr("oom_batch_size", batch_size // 2)
+                module = self.build(spec, seed)
         if self.interrupted():
             raise KeyboardInterrupt
         values = [row.get(self.monitor) for row in net.history]
         done = [(i, v) for i, v in enumerate(values) if v is not None]
         if not done:
-            raise SearchError("the time budget ran out before the first epoch finished.")
+            # not the architecture's fault: the search is ending
+            trial.set_user_attr("stopped_by", "time_budget")
+            raise TrialPruned("the time budget ran out before the first epoch finished.")
         pick = min if self.direction == "minimize" else max
         best_epoch, value = pick(done, key=lambda item: item[1])
         if not math.isfinite(value):

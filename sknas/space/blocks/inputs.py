@@ -55,8 +55,10 @@ class TextInput(Input):
         feeds an Embedding, searches both when it feeds a TextBlock, else "ngram".
     analyzer : {"word", "char_wb"}, hyperparameter or None, default=None
         n-grams of words (1 to 2) or of characters inside word boundaries (2 to 5) [both].
-    units : {"word", "char"}, hyperparameter or None, default=None
-        Tokens of a sequence: words or characters [word].
+    units : {"word", "char", "subword"}, hyperparameter or None, default=None
+        Tokens of a sequence: words, characters, or subword units learned from the texts by
+        byte-pair encoding (SentencePiece), which spell rare and unseen words out of known
+        pieces [word, subword].
     max_tokens : int, hyperparameter or None, default=None
         Vocabulary size: most frequent n-grams or tokens kept [10000, 20000].
     sequence_length : int, hyperparameter or None, default=None
@@ -101,7 +103,9 @@ class TextInput(Input):
             return {"representation": kind, "analyzer": analyzer, "max_tokens": tokens}
         return {
             "representation": kind,
-            "units": hp.get("units", self.units, "word", one_of("word", "char")),
+            "units": hp.get(
+                "units", self.units, Choice(["word", "subword"]), one_of("word", "char", "subword")
+            ),
             "max_tokens": tokens,
             "sequence_length": hp.get(
                 "sequence_length", self.sequence_length, Choice([64, 128, 256]), positive_int
