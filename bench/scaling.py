@@ -113,7 +113,7 @@ def pruning(quick: bool) -> list[str]:
         *rows,
         "",
         f"Aim: pruning spends at most half the epochs for a best score within 0.5 points. "
-        f"Measured: {on[0] / off[0]:.2f} of the epochs in all, best validation accuracy "
+        f"Measured: {on[0] / off[0]:.3f} of the epochs in all, best validation accuracy "
         f"{100 * (on[2] - off[2]):+.2f} points.",
     ]
 

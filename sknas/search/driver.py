@@ -79,7 +79,9 @@ def make_pruner(pruner: Any, max_epochs: int) -> optuna.pruners.BasePruner:
     if pruner is None or pruner == "none":
         return optuna.pruners.NopPruner()
     if pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3)
+        # a tenth of the epoch cap as warm-up (1 to 3 epochs): short trials are judged early
+        warmup = max(1, min(3, max_epochs // 10))
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=warmup)
     if pruner == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs)
     raise _unknown("pruner", str(pruner), PRUNERS, "optuna.pruners.BasePruner")
