@@ -1,5 +1,6 @@
 """Long searches: resume, data fingerprints, dead processes, n_jobs, PostgreSQL workers."""
 
+import contextlib
 import json
 import os
 import signal
@@ -70,7 +71,7 @@ def _trial_states(storage, name):
         if not os.path.exists(path):
             return None
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
                 rows = db.execute(
                     "SELECT t.state FROM trials t JOIN studies s ON t.study_id = s.study_id "
                     "WHERE s.study_name = ? ORDER BY t.number",

@@ -98,3 +98,29 @@ def test_pruning_reporter_reports_every_epoch_and_prunes(problem):
         net.fit(X[80:], y[80:])
     assert trial.storage.get_trial(trial._trial_id).intermediate_values.keys() == {1}
     assert np.isfinite(list(trial.storage.get_trial(trial._trial_id).intermediate_values.values()))
+
+
+def test_mixed_precision_runs_the_forward_pass_in_bfloat16(problem):
+    """On CUDA this is automatic; autocast works the same on the CPU, where it is tested."""
+    net, X, y = regression_net(
+        problem,
+        {"optimizer": "adam", "learning_rate": 1e-2},
+        max_epochs=30,
+        valid=(problem[0][:80], problem[1][:80]),
+        objective="r2",
+        patience=5,
+        mixed_precision=True,
+    )
+    seen = []
+    net.initialize()
+    net.module_.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    hidden = next(m for m in net.module_.modules() if isinstance(m, torch.nn.Linear))
+    hidden.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    net.partial_fit(X[80:], y[80:])
+    assert torch.bfloat16 in seen, "layers run in bfloat16"
+    prediction = net.predict(X)
+    assert prediction.dtype == np.float32, "outputs come back in float32"
+    assert max(net.history[:, "score"]) > 0.3
+    assert not regression_net(problem, {"optimizer": "adam", "learning_rate": 1e-2}, max_epochs=1)[
+        0
+    ].mixed_precision, "off on the CPU unless asked for"

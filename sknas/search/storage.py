@@ -36,6 +36,9 @@ HEARTBEAT_INTERVAL = 10
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
+#: seconds an SQLite connection waits for another writer
+SQLITE_TIMEOUT = 60
+
 #: tries to open a database whose tables another worker may be creating at the same moment
 SCHEMA_ATTEMPTS = 4
 
@@ -60,8 +63,11 @@ def _hide_password(url: str) -> str:
 
 
 def _database(url: str, heartbeat_interval: int, grace_period: int) -> Any:
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
 
+    # SQLite lets one writer in at a time: the heartbeat thread and the trial loop wait for
+    # each other instead of failing with "database is locked"
+    engine = {"connect_args": {"timeout": SQLITE_TIMEOUT}} if url.startswith("sqlite") else {}
     attempt = 0
     while True:
         try:
@@ -69,13 +75,14 @@ def _database(url: str, heartbeat_interval: int, grace_period: int) -> Any:
                 warnings.simplefilter("ignore", ExperimentalWarning)
                 return optuna.storages.RDBStorage(
                     url,
+                    engine_kwargs=engine,
                     heartbeat_interval=heartbeat_interval,
                     grace_period=grace_period,
                     heartbeat_stale_trial_callback=retry_callback(),
                 )
-        except IntegrityError:
-            # workers starting together on a new database race to create Optuna's tables;
-            # the loser finds them made a moment later
+        except (IntegrityError, ProgrammingError):
+            # workers starting together on a new database race to create Optuna's tables
+            # (a duplicate table or type); the loser finds them made a moment later
             attempt += 1
             if attempt == SCHEMA_ATTEMPTS:
                 raise

@@ -26,11 +26,44 @@ __all__ = [
     "make_net",
     "resolve_device",
     "torch_threads",
+    "use_mixed_precision",
 ]
 
 logger = logging.getLogger("sknas")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class MixedPrecision:
+    """Runs the forward pass under ``torch.autocast`` in bfloat16 when ``mixed_precision`` is
+    set; the outputs come back in float32, so losses and predictions are computed as without
+    it. bfloat16 keeps float32's range, so no gradient scaling is needed."""
+
+    mixed_precision: bool = False
+
+    def infer(self, x: Any, **fit_params: Any) -> Any:
+        if not self.mixed_precision:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16):
+            out = super().infer(x, **fit_params)
+        return tuple(o.float() for o in out) if isinstance(out, tuple) else out.float()
+
+
+class Net(MixedPrecision, NeuralNet):
+    """skorch's NeuralNet, with optional mixed precision."""
+
+
+class ClassifierNet(MixedPrecision, NeuralNetClassifier):
+    """skorch's NeuralNetClassifier, with optional mixed precision."""
+
+
+class RegressorNet(MixedPrecision, NeuralNetRegressor):
+    """skorch's NeuralNetRegressor, with optional mixed precision."""
+
+
+def use_mixed_precision(device: str) -> bool:
+    """Mixed precision is used on CUDA devices that compute in bfloat16."""
+    return torch.device(device).type == "cuda" and torch.cuda.is_bf16_supported()
 
 
 class EpochLog:
@@ -145,6 +178,7 @@ def make_net(
     device: str = "cpu",
     verbose: int = 0,
     n_train: int | None = None,
+    mixed_precision: bool | None = None,
 ):
     """Build an unfitted skorch net around ``module``.
 
@@ -180,6 +214,9 @@ def make_net(
     n_train : int, optional
         Training rows; when the last batch would hold a single row it is dropped (batch
         normalization cannot train on one row).
+    mixed_precision : bool, optional
+        Run forward passes in bfloat16 under ``torch.autocast``; None uses it on CUDA devices
+        that support it.
 
     Returns
     -------
@@ -229,14 +266,18 @@ def make_net(
         kwargs["criterion__names"] = list(spec.outputs)
         kwargs["criterion__targets"] = [t.to_dict() for t in targets]
         kwargs["criterion__weights"] = list(loss_weights or [1.0] * len(targets))
-        return NeuralNet(**kwargs)
-    target = targets[0]
-    if target.kind == "classification":
+        net = Net(**kwargs)
+    elif targets[0].kind == "classification":
         kwargs["criterion"] = nn.CrossEntropyLoss
-        kwargs["classes"] = list(range(target.shape[0]))
+        kwargs["classes"] = list(range(targets[0].shape[0]))
         if class_weight is not None:
             kwargs["criterion__weight"] = torch.as_tensor(class_weight, dtype=torch.float32)
-        return NeuralNetClassifier(**kwargs)
-    kwargs["criterion"] = StandardizedMSELoss
-    kwargs["criterion__scale"] = target.meta["scale"]
-    return NeuralNetRegressor(**kwargs)
+        net = ClassifierNet(**kwargs)
+    else:
+        kwargs["criterion"] = StandardizedMSELoss
+        kwargs["criterion__scale"] = targets[0].meta["scale"]
+        net = RegressorNet(**kwargs)
+    net.mixed_precision = (
+        use_mixed_precision(device) if mixed_precision is None else mixed_precision
+    )
+    return net
