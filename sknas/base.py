@@ -291,17 +291,24 @@ class BaseNASEstimator(BaseEstimator):
         self.fit_seconds_ = time.monotonic() - started
         return self
 
-    def _identity(self, X: Any, y: Any, validation_data: Any, seed: int) -> dict[str, Any]:
-        """What a persistent study records of this search, checked when it is resumed."""
-        params = {}
+    def _json_params(self, exclude: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
+        """The parameters that JSON can hold (not ``exclude``), and the names of the others
+        (callables, sampler objects, AutoModel's graph)."""
+        params, left_out = {}, []
         for name, value in self.get_params(deep=False).items():
-            if name in NOT_RECORDED:
+            if name in exclude:
                 continue
             try:
                 json.dumps(value)
             except TypeError:
+                left_out.append(name)
                 continue
             params[name] = value
+        return params, left_out
+
+    def _identity(self, X: Any, y: Any, validation_data: Any, seed: int) -> dict[str, Any]:
+        """What a persistent study records of this search, checked when it is resumed."""
+        params, _ = self._json_params(exclude=NOT_RECORDED)
         cls = type(self)
         return {
             "sknas_estimator": f"{cls.__module__}.{cls.__qualname__}",

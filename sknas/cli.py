@@ -183,9 +183,9 @@ def _search(args: argparse.Namespace) -> int:
 def _storage(args: argparse.Namespace) -> Any:
     if args.storage is None:
         return None
-    from .search.storage import open_storage
+    import sknas
 
-    return open_storage(args.storage, heartbeat_interval=args.heartbeat_interval)
+    return sknas.open_storage(args.storage, heartbeat_interval=args.heartbeat_interval)
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -93,20 +93,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _json_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
-    params, left_out = {}, []
-    for name, value in estimator.get_params(deep=False).items():
-        if name in ("storage", "study_name"):
-            continue
-        try:
-            json.dumps(value)
-        except TypeError:
-            left_out.append(name)
-            continue
-        params[name] = value
-    return params, left_out
-
-
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -197,7 +183,7 @@ def save(estimator: Any, path: str | Path, *, data: dict[str, Any] | None = None
         "trials": _trials_json(study),
     }
     (folder / STUDY).write_text(json.dumps(study_data), encoding="utf-8")
-    params, left_out = _json_params(estimator)
+    params, left_out = estimator._json_params(exclude=("storage", "study_name"))
     fitted = {k: getattr(estimator, k) for k in FITTED if hasattr(estimator, k)}
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = estimator.feature_names_in_.tolist()
