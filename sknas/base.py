@@ -306,13 +306,18 @@ class BaseNASEstimator(BaseEstimator):
             params[name] = value
         return params, left_out
 
-    def _identity(self, X: Any, y: Any, validation_data: Any, seed: int) -> dict[str, Any]:
-        """What a persistent study records of this search, checked when it is resumed."""
+    def _identity(
+        self, X: Any, y: Any, validation_data: Any, seed: int, persistent: bool
+    ) -> dict[str, Any]:
+        """What a study records of this search, checked when a persistent one is resumed.
+
+        The data is hashed for persistent studies only: an in-memory study is never resumed.
+        """
         params, _ = self._json_params(exclude=NOT_RECORDED)
         cls = type(self)
         return {
             "sknas_estimator": f"{cls.__module__}.{cls.__qualname__}",
-            "sknas_data": fingerprint(X, y, validation_data),
+            "sknas_data": fingerprint(X, y, validation_data) if persistent else None,
             "sknas_seed": seed,
             "sknas_version": __version__,
             "sknas_params": params,
@@ -339,7 +344,7 @@ class BaseNASEstimator(BaseEstimator):
             study_name=study_name,
             direction="minimize" if self.objective is None else "maximize",
             pruner=make_pruner(self.pruner, max_epochs),
-            identity=self._identity(X, y, validation_data, seed),
+            identity=self._identity(X, y, validation_data, seed, storage is not None),
         )
         # a resumed or joined study keeps the seed it was started with, and so its split
         seed = int(study.user_attrs["sknas_seed"])
