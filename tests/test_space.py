@@ -1,7 +1,10 @@
 """The search space: hyperparameters, graph wiring, names, sampling and specs."""
 
+import ast
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -9,9 +12,9 @@ import pytest
 from optuna.trial import FixedTrial
 
 import sknas
-from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, registry
+from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, presets, registry
 from sknas.space import sample_architecture as sample
-from sknas.space.presets import tabular_first_trials, tabular_graph
+from sknas.space.presets import tabular_graph
 
 TABLE = TensorInfo("tabular", (5,), {"n_numerical": 4, "cardinalities": [3]})
 NUMERIC = TensorInfo("tabular", (4,), {"n_numerical": 4, "cardinalities": []})
@@ -79,12 +82,64 @@ def test_spec_round_trips_through_json():
     assert "dense_block" in str(spec)
 
 
-def test_first_trials_use_exactly_the_parameter_names_of_the_space():
-    graph = tabular_graph("classification")
-    for params in tabular_first_trials(graph, 500):
+def _image_info(size):
+    from sknas.data import ImageAdapter
+
+    return ImageAdapter().fit(np.zeros((4, size, size), dtype=np.uint8)).info_
+
+
+def _text_info():
+    from sknas.data import TextAdapter
+
+    return TextAdapter().fit(["some text here", "and more text", "a third one"]).info_for
+
+
+def _preset_cases():
+    """Every preset, with data sizes and devices that select each of its variants."""
+    for task in ("classification", "regression"):
+        for size, device in [(8, "cpu"), (8, "cuda"), (40, "cpu"), (40, "cuda:0")]:
+            yield pytest.param(
+                presets.image_graph(task),
+                lambda graph, size=size, device=device: presets.image_first_trials(
+                    graph, _image_info(size), device
+                ),
+                lambda size=size: _image_info(size),
+                id=f"image-{task}-{size}px-{device}",
+            )
+        for n_samples, device in [(100, "cpu"), (20000, "cuda")]:
+            yield pytest.param(
+                presets.text_graph(task),
+                lambda graph, n=n_samples, device=device: presets.text_first_trials(
+                    graph, n, device
+                ),
+                _text_info,
+                id=f"text-{task}-{n_samples}-{device}",
+            )
+        for info in (TABLE, NUMERIC, None):
+            for n_samples in (500, 5000):
+                yield pytest.param(
+                    presets.tabular_graph(task),
+                    lambda graph, n=n_samples, info=info: presets.tabular_first_trials(
+                        graph, n, info
+                    ),
+                    lambda info=info: info or TABLE,
+                    id=f"tabular-{task}-{'table' if info else 'unknown'}-"
+                    f"{info.meta['cardinalities'] if info else ''}-{n_samples}",
+                )
+
+
+@pytest.mark.parametrize("graph, first_trials, info", list(_preset_cases()))
+def test_every_first_trial_sets_exactly_the_parameters_its_space_samples(graph, first_trials, info):
+    """A key the space does not sample is silently ignored by Optuna (the trial runs with
+    other values than the preset meant); a key it samples but the preset misses is drawn at
+    random. FixedTrial fails on a missing key and warns on a value outside the distribution."""
+    for params in first_trials(graph):
         trial = FixedTrial(params)
-        spec = sample(graph, trial, [TABLE], TrainingSpace())
-        assert set(trial.params) <= set(params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            spec = sample(graph, trial, [info()], TrainingSpace())
+        unused = sorted(set(params) - set(trial.params))
+        assert not unused, f"preset keys the space does not sample: {unused}"
         assert spec.training["learning_rate"] == params["training/learning_rate"]
 
 
@@ -152,6 +207,71 @@ def test_registry_lists_blocks_and_suggests_names():
 def test_space_imports_no_torch():
     code = "import sys, sknas.space; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _space_imports(root: Path) -> dict[str, set[str]]:
+    """Module -> the sknas.space modules it imports, anywhere in its source (type-checking
+    and function-level imports included), with the packages such an import runs first."""
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = ("sknas", "space", *path.relative_to(root).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_package else parts)
+        modules[name] = (path, name if is_package else name.rpartition(".")[0])
+    imports: dict[str, set[str]] = {name: set() for name in modules}
+    for name, (path, package) in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                origin = node.module or ""
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    origin = ".".join([*base, *([node.module] if node.module else [])])
+                targets = [origin, *(f"{origin}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for target in targets:
+                # importing a.b.c runs a, a.b and a.b.c; the packages holding the importer
+                # are already being imported
+                pieces = target.split(".")
+                for depth in range(1, len(pieces) + 1):
+                    step = ".".join(pieces[:depth])
+                    if step in modules and step != name and not name.startswith(step + "."):
+                        imports[name].add(step)
+    return imports
+
+
+def _cycle(imports: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, as a list of modules that ends where it starts, or None."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = "active"
+        path.append(module)
+        for target in sorted(imports[module]):
+            if state.get(target) == "active":
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        path.pop()
+        state[module] = "done"
+        return None
+
+    for module in sorted(imports):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_imports_inside_space_run_one_way():
+    imports = _space_imports(Path(sknas.space.__file__).parent)
+    assert {"sknas.space.sampling", "sknas.space.spec"} <= imports["sknas.space.blocks.base"]
+    assert "sknas.space.blocks" in imports["sknas.space.graph"], "a package import runs it"
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    cycle = _cycle(imports)
+    assert cycle is None, f"import cycle inside sknas.space: {' -> '.join(cycle)}"
 
 
 @pytest.mark.parametrize(

@@ -3,31 +3,34 @@
 A trial left RUNNING by a process that died is found through the storage's heartbeat, marked
 failed and run again (Optuna's ``RetryHeartbeatStaleTrialCallback``). The failed copy is then
 *superseded*: it does not count toward ``max_trials`` and does not shift the seeds of the trials
-after it, so that a resumed search proposes and trains exactly what an uninterrupted one would.
+after it: each trial's weights are seeded by its place in the search, whichever process runs it.
+
+A stored study records what search it holds (:func:`check_study`); resuming it with settings
+that change what a score means is refused, so that no study mixes incomparable scores.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import optuna
 from optuna.exceptions import ExperimentalWarning
-from optuna.samplers import BaseSampler
 from optuna.storages import RetryHeartbeatStaleTrialCallback, fail_stale_trials
 from optuna.trial import FrozenTrial, TrialState
 
 from ..exceptions import SearchError
 
 __all__ = [
+    "FREE_PARAMS",
     "HEARTBEAT_INTERVAL",
-    "TrialSeededSampler",
     "check_study",
     "counted_trials",
     "has_heartbeat",
     "open_storage",
+    "setting_differences",
     "trial_index",
 ]
 
@@ -44,6 +47,29 @@ SCHEMA_ATTEMPTS = 4
 
 #: the study's user attributes that say what search it is
 IDENTITY = ("sknas_estimator", "sknas_data")
+
+#: constructor parameters a resumed study may change: its budget, where and how it runs, and
+#: what follows the search. Every other recorded parameter (objective, epochs, batch_size,
+#: validation_split, max_model_size, class_weight, column_types, loss_weights...) changes the
+#: space or what a trial's score means, and must stay as the study recorded it.
+FREE_PARAMS = frozenset(
+    {
+        "channels_last",
+        "device",
+        "max_trials",
+        "pruner",
+        "random_state",
+        "refit",
+        "sampler",
+        "time_budget",
+    }
+)
+
+#: differing settings named in an error, at most
+MAX_SHOWN = 6
+
+#: a setting one side did not record
+_ABSENT = object()
 
 
 def retry_callback() -> RetryHeartbeatStaleTrialCallback:
@@ -182,60 +208,81 @@ def fail_dead_trials(study: optuna.Study) -> None:
         fail_stale_trials(study)
 
 
-class TrialSeededSampler(BaseSampler):
-    """A sampler made afresh for each trial, seeded from the search seed and the trial's place.
+def _plain(value: Any) -> Any:
+    """``value`` as a study's user attribute reads it back (tuples become lists...)."""
+    return json.loads(json.dumps(value))
 
-    A trial's parameters then depend only on the seed and on the trials before it: not on the
-    process that samples it, nor on whether the search was interrupted and resumed.
+
+def _show(value: Any) -> str:
+    return "not recorded" if value is _ABSENT else repr(value)
+
+
+def _differences(stored: Any, new: Any, path: str) -> list[str]:
+    """``path: stored X, this fit Y`` for every leaf where two JSON values differ."""
+    if isinstance(stored, dict) and isinstance(new, dict):
+        found: list[str] = []
+        for key in sorted(set(stored) | set(new)):
+            where = f"{path}/{key}" if path else key
+            found += _differences(stored.get(key, _ABSENT), new.get(key, _ABSENT), where)
+        return found
+    if stored == new:
+        return []
+    return [f"{path}: stored {_show(stored)}, this fit {_show(new)}"]
+
+
+def setting_differences(stored: dict[str, Any], identity: dict[str, Any]) -> list[str]:
+    """The settings that change what a score means and differ between a study and a fit.
 
     Parameters
     ----------
-    factory : callable
-        ``factory(seed)`` returns a new Optuna sampler.
-    seed : int
-        Base seed.
+    stored : dict
+        The study's user attributes.
+    identity : dict
+        This fit's ``sknas_*`` facts: ``sknas_params`` (the constructor parameters JSON can
+        hold) and, where known, ``sknas_space`` (:func:`sknas.space.space_signature`).
+        Each is compared only when the study recorded it too.
+
+    Returns
+    -------
+    list of str
+        One ``setting: stored X, this fit Y`` line per difference; empty when the fit may
+        resume the study. Parameters in ``FREE_PARAMS`` are not compared.
     """
-
-    def __init__(self, factory: Callable[[int], BaseSampler], seed: int) -> None:
-        self.factory = factory
-        self.seed = seed
-        self.sampler = factory(seed)
-
-    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        self.sampler = self.factory(self.seed + trial_index(study, trial.number))
-        self.sampler.before_trial(study, trial)
-
-    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict:
-        return self.sampler.infer_relative_search_space(study, trial)
-
-    def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict) -> dict:
-        return self.sampler.sample_relative(study, trial, search_space)
-
-    def sample_independent(
-        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: Any
-    ) -> Any:
-        return self.sampler.sample_independent(study, trial, param_name, param_distribution)
-
-    def after_trial(
-        self,
-        study: optuna.Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: list[float] | None,
-    ) -> None:
-        self.sampler.after_trial(study, trial, state, values)
-
-    def reseed_rng(self) -> None:
-        self.sampler.reseed_rng()
+    found: list[str] = []
+    if "sknas_params" in stored and "sknas_params" in identity:
+        old, new = (
+            {k: v for k, v in _plain(params).items() if k not in FREE_PARAMS}
+            for params in (stored["sknas_params"], identity["sknas_params"])
+        )
+        found += _differences(old, new, "")
+    if "sknas_space" in stored and "sknas_space" in identity:
+        found += _differences(
+            json.loads(stored["sknas_space"]), json.loads(identity["sknas_space"]), "search space"
+        )
+    return found
 
 
-def check_study(study: optuna.Study, identity: dict[str, str]) -> None:
+def check_study(study: optuna.Study, identity: dict[str, Any]) -> None:
     """Record what search the study holds, or check that it holds this one.
+
+    A study holds one search: one estimator class, one data set and one value of each setting
+    that changes what a score means (``objective``, ``epochs``, ``batch_size``,
+    ``validation_split``, the search space...). Its budget and where it runs may change
+    between fits (``FREE_PARAMS``).
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A new or loaded study.
+    identity : dict
+        This fit's ``sknas_*`` facts (see :func:`setting_differences`), recorded in a new
+        study.
 
     Raises
     ------
     SearchError
-        When the study was made by another kind of estimator or on other data.
+        When the study was made by another kind of estimator, on other data, or with other
+        settings; the message names each differing setting with both values.
     """
     stored = study.user_attrs
     if not any(key in stored for key in IDENTITY):
@@ -253,4 +300,16 @@ def check_study(study: optuna.Study, identity: dict[str, str]) -> None:
             f"{stored.get('sknas_data')}, this fit's data: {identity['sknas_data']}); its "
             f"trials would not be comparable. Fit on the same data (and validation_data) to "
             f"resume it, or use another study_name."
+        )
+    differences = setting_differences(stored, identity)
+    if differences:
+        shown = "; ".join(differences[:MAX_SHOWN])
+        more = len(differences) - MAX_SHOWN
+        if more > 0:
+            shown += f"; and {more} more"
+        raise SearchError(
+            f"study {study.study_name!r} was searched with other settings, so its scores are "
+            f"not comparable with this fit's: {shown}. Resume it with the stored settings, or "
+            f"use another study_name to start a new search with these. Only "
+            f"{', '.join(sorted(FREE_PARAMS))} may change when a study is resumed."
         )

@@ -4,8 +4,8 @@ Pure Python: this package imports neither torch nor skorch nor Optuna.
 """
 
 from . import registry
-from .graph import Graph
-from .sampling import HyperparameterSampler, sample_architecture
+from .graph import Graph, sample_architecture, space_signature
+from .sampling import HyperparameterSampler
 from .spec import ArchitectureSpec, NodeSpec, TensorInfo
 from .training import TrainingSpace
 
@@ -18,4 +18,5 @@ __all__ = [
     "TrainingSpace",
     "registry",
     "sample_architecture",
+    "space_signature",
 ]

@@ -1,17 +1,24 @@
-"""A validated DAG of inputs, blocks and heads with stable names."""
+"""A validated DAG of inputs, blocks and heads with stable names; sampling a whole graph.
+
+Within ``sknas.space`` imports run one way: ``spec``, ``registry`` -> ``sampling`` ->
+``blocks`` -> ``training`` -> ``graph`` -> ``presets``.
+"""
 
 from __future__ import annotations
 
 import copy
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..exceptions import GraphError
 from .blocks.base import Block, Head, Input, Node
 from .sampling import HyperparameterSampler
-from .spec import NodeSpec, TensorInfo
+from .spec import ArchitectureSpec, NodeSpec, TensorInfo
+from .training import TrainingSpace
 
-__all__ = ["Graph", "InputInfo"]
+__all__ = ["Graph", "InputInfo", "sample_architecture", "space_signature"]
 
 #: what the data of one input looks like, fixed or depending on the input's sampled config
 InputInfo = TensorInfo | Callable[[dict], TensorInfo]
@@ -166,3 +173,69 @@ class Graph:
             specs.extend(expanded)
             produced[id(node)] = expanded[-1].name
         return specs
+
+
+def sample_architecture(
+    graph: Graph,
+    trial: Any,
+    input_infos: Sequence[InputInfo],
+    training: TrainingSpace,
+) -> ArchitectureSpec:
+    """Sample one concrete network and its training settings.
+
+    Parameters
+    ----------
+    graph : Graph
+        The validated search space.
+    trial : optuna.trial.BaseTrial or compatible
+        Source of the searched values.
+    input_infos : sequence of TensorInfo or callable
+        What each graph input looks like, in the graph's input order (see
+        :meth:`Graph.expand`).
+    training : TrainingSpace
+        The searched training settings.
+
+    Returns
+    -------
+    ArchitectureSpec
+    """
+    hp = HyperparameterSampler(trial)
+    nodes = graph.expand(hp, input_infos)
+    return ArchitectureSpec(
+        nodes=tuple(nodes),
+        inputs=graph.input_names,
+        outputs=graph.output_names,
+        training=training.sample(hp.scope("training")),
+    )
+
+
+def space_signature(graph: Graph) -> str:
+    """A canonical JSON description of the search space a graph declares.
+
+    One entry per node, keyed by its stable name: its registry name, the names of the nodes
+    feeding it and its arguments as the user gave them (hyperparameters by their ``repr``,
+    None for a block's default range). Two graphs built the same way give the same string, in
+    any process; a study records it, so that a resumed search over another space is refused.
+
+    Parameters
+    ----------
+    graph : Graph
+        The search space.
+
+    Returns
+    -------
+    str
+        A JSON object, keys sorted: ``inputs`` and ``outputs`` (node names, in order) and
+        ``nodes`` (name -> ``block``, ``inputs``, ``arguments``).
+    """
+    nodes: dict[str, Any] = {}
+    for node in graph.order:
+        owner = node if isinstance(node, Input) else node.block
+        parents = () if isinstance(node, Input) else node.block.inputs_
+        nodes[graph.names[id(node)]] = {
+            "block": owner.type_name,
+            "inputs": [graph.names[id(parent)] for parent in parents],
+            "arguments": owner.hyperparameters(),
+        }
+    space = {"inputs": list(graph.input_names), "nodes": nodes, "outputs": list(graph.output_names)}
+    return json.dumps(space, sort_keys=True, default=repr)

@@ -14,6 +14,7 @@ from .blocks import (
     TextBlock,
     TextInput,
 )
+from .blocks.hyperblocks import SMALL_IMAGE
 from .graph import Graph
 from .spec import TensorInfo
 
@@ -50,8 +51,15 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
     block = "image_block_1"
     head = graph.output_names[0]
     gpu = device.startswith("cuda")
-    size = max(info.shape[1:])
-    width = 32 if size <= 32 and not gpu else 64
+    small = max(info.shape[1:]) <= SMALL_IMAGE
+    width = 32 if small and not gpu else 64
+    # the space gives small images one searched width for every stack, large ones a width
+    # per stack
+    widths = (
+        {f"{block}/conv_block/filters": width}
+        if small
+        else {f"{block}/conv_block/filters_0": width, f"{block}/conv_block/filters_1": 2 * width}
+    )
     training = {
         "training/optimizer": "adam",
         "training/learning_rate": 1e-3,
@@ -63,9 +71,8 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
         f"{block}/block_type": "conv",
         f"{block}/conv_block/kernel_size": 3,
         f"{block}/conv_block/num_blocks": 2,
-        f"{block}/conv_block/num_layers": 1 if size <= 32 and not gpu else 2,
-        f"{block}/conv_block/filters_0": width,
-        f"{block}/conv_block/filters_1": 2 * width,
+        f"{block}/conv_block/num_layers": 1 if small and not gpu else 2,
+        **widths,
         f"{block}/conv_block/max_pooling": True,
         f"{block}/conv_block/separable": False,
         f"{block}/conv_block/dropout": 0.25,
@@ -98,17 +105,32 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
     return [cnn, augmented, resnet]
 
 
-def tabular_first_trials(graph: Graph, n_samples: int) -> list[dict[str, Any]]:
+def tabular_first_trials(
+    graph: Graph, n_samples: int, info: TensorInfo | None = None
+) -> list[dict[str, Any]]:
     """Configurations that train well on most tables, sized for ``n_samples`` rows.
 
     A two-layer MLP, a wider residual one, and (on small tables) a regularized linear model.
 
-    Parameters that a graph does not sample (a table without categorical columns has no
-    encoding) are ignored by the sampler.
+    Parameters
+    ----------
+    graph : Graph
+        The default tabular space (:func:`tabular_graph`).
+    n_samples : int
+        Rows the search trains on.
+    info : TensorInfo, optional
+        The table's description; a table without categorical columns gets no encoding
+        parameters. None: the table may have categorical columns.
+
+    Returns
+    -------
+    list of dict
+        Each trial's parameters, named as the space samples them.
     """
     block = "tabular_block_1"
     head = graph.output_names[0]
     batch = 32 if n_samples < 2000 else 128
+    categorical = info is None or bool(info.meta.get("cardinalities"))
     trials = [
         {
             f"{block}/normalization/method": "standard",
@@ -162,7 +184,10 @@ def tabular_first_trials(graph: Graph, n_samples: int) -> list[dict[str, Any]]:
                 "training/batch_size": batch,
             }
         )
-    return trials
+    if categorical:
+        return trials
+    encoding = f"{block}/categorical_encoding/"
+    return [{k: v for k, v in trial.items() if not k.startswith(encoding)} for trial in trials]
 
 
 def text_graph(task: str) -> Graph:
@@ -196,14 +221,16 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         f"{head}/dropout": 0.0,
         **training,
     }
+    # no hidden layer: no width
     ngram_linear = {
-        **ngram_mlp,
+        **{k: v for k, v in ngram_mlp.items() if k != f"{dense}/num_units"},
         f"{inp}/analyzer": "word",
         f"{dense}/num_layers": 0,
         "training/learning_rate": 3e-3,
     }
     cnn = {
         f"{inp}/representation": "sequence",
+        f"{inp}/units": "word",
         f"{inp}/max_tokens": 20000,
         f"{inp}/sequence_length": 128,
         f"{block}/block_type": "cnn",

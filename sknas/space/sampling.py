@@ -1,23 +1,21 @@
-"""The only place that calls ``trial.suggest_*``: (graph, trial) -> ArchitectureSpec.
+"""The only place that calls ``trial.suggest_*``: block arguments -> plain values of a trial.
 
-The trial is duck-typed: an ``optuna.trial.Trial``, an ``optuna.trial.FixedTrial`` or anything
-with the same ``suggest_*`` methods, so this module imports neither Optuna nor torch.
+The bottom of ``sknas.space``: blocks, the training space and the graph resolve their arguments
+through :class:`HyperparameterSampler`, and :func:`sknas.space.graph.sample_architecture`
+walks a whole graph with it. The trial is duck-typed: an ``optuna.trial.Trial``, an
+``optuna.trial.FixedTrial`` or anything with the same ``suggest_*`` methods, so this module
+imports neither Optuna nor torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..exceptions import GraphError
 from ..hyperparameters import Bool, Choice, Fixed, Float, Hyperparameter, Int
-from .spec import ArchitectureSpec, TensorInfo
 
-if TYPE_CHECKING:
-    from .graph import Graph
-    from .training import TrainingSpace
-
-__all__ = ["HyperparameterSampler", "ProbeTrial", "sample_architecture"]
+__all__ = ["HyperparameterSampler", "ProbeTrial"]
 
 Check = tuple[Callable[[Any], bool], str]
 
@@ -132,36 +130,3 @@ class ProbeTrial:
 
     def suggest_float(self, name: str, low: float, high: float, log: bool = False) -> float:
         return self._keep(name, low)
-
-
-def sample_architecture(
-    graph: Graph,
-    trial: Any,
-    input_infos: Sequence[TensorInfo],
-    training: TrainingSpace,
-) -> ArchitectureSpec:
-    """Sample one concrete network and its training settings.
-
-    Parameters
-    ----------
-    graph : Graph
-        The validated search space.
-    trial : optuna.trial.BaseTrial or compatible
-        Source of the searched values.
-    input_infos : sequence of TensorInfo
-        What each graph input looks like, in the graph's input order.
-    training : TrainingSpace
-        The searched training settings.
-
-    Returns
-    -------
-    ArchitectureSpec
-    """
-    hp = HyperparameterSampler(trial)
-    nodes = graph.expand(hp, input_infos)
-    return ArchitectureSpec(
-        nodes=tuple(nodes),
-        inputs=graph.input_names,
-        outputs=graph.output_names,
-        training=training.sample(hp.scope("training")),
-    )

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..hyperparameters import Choice, Float
 from .blocks.base import one_of, positive_int
+from .sampling import HyperparameterSampler
 
 __all__ = ["TrainingSpace"]
 
@@ -34,7 +35,19 @@ class TrainingSpace:
         self.weight_decay = weight_decay
         self.batch_size = batch_size
 
-    def sample(self, hp) -> dict[str, Any]:
+    def sample(self, hp: HyperparameterSampler) -> dict[str, Any]:
+        """Resolve the training settings to plain values for one trial.
+
+        Parameters
+        ----------
+        hp : HyperparameterSampler
+            Sampler scoped to ``training``.
+
+        Returns
+        -------
+        dict
+            ``optimizer``, ``learning_rate``, ``weight_decay`` and ``batch_size``.
+        """
         positive = (lambda v: isinstance(v, (int, float)) and v > 0, "a number > 0")
         non_negative = (lambda v: isinstance(v, (int, float)) and v >= 0, "a number >= 0")
         return {

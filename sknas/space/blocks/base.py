@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ...exceptions import GraphError
+from ..sampling import HyperparameterSampler
 from ..spec import NodeSpec, TensorInfo
-
-if TYPE_CHECKING:
-    from ..sampling import HyperparameterSampler
 
 __all__ = ["Block", "Head", "Input", "Node", "positive_int", "probability"]
 
@@ -129,6 +127,10 @@ class Input(Node):
     def __init__(self, *, name: str | None = None) -> None:
         super().__init__(None)
         self.name = name
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The user's arguments, as given (plain values, hyperparameters or None)."""
+        return {k: v for k, v in vars(self).items() if k not in ("name", "block")}
 
     def sample(self, hp: HyperparameterSampler, consumers: Sequence[str]) -> dict[str, Any]:
         """Resolve how the data is presented to the network (none for most inputs).

@@ -17,11 +17,14 @@ from .resnet import ResNetBlock
 from .text import Embedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
 
-__all__ = ["ImageBlock", "TabularBlock", "TextBlock"]
+__all__ = ["SMALL_IMAGE", "ImageBlock", "TabularBlock", "TextBlock"]
 
 TEXT_FAMILIES = ("cnn", "rnn", "transformer")
 
 IMAGE_FAMILIES = ("conv", "resnet", "xception")
+
+#: images whose larger side has at most this many pixels get the narrow, shallow ranges
+SMALL_IMAGE = 32
 
 
 def chain(
@@ -144,7 +147,7 @@ class ImageBlock(Block):
     ) -> list[NodeSpec]:
         boolean = (lambda v: isinstance(v, bool), "a bool")
         info = input_infos[0]
-        small = info is not None and max(info.shape[1:]) <= 32
+        small = info is not None and max(info.shape[1:]) <= SMALL_IMAGE
         parts: list[tuple[str, Block]] = []
         if hp.get("normalize", self.normalize, True, boolean):
             parts.append(("normalization", Normalization()))
