@@ -9,6 +9,7 @@ module and the TensorInfo of its output.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -16,7 +17,7 @@ from torch import nn
 from ..exceptions import GraphError
 from ..space.spec import ArchitectureSpec, TensorInfo
 
-__all__ = ["GraphModule", "builds", "count_parameters"]
+__all__ = ["GraphModule", "PaddedSequence", "SequenceModule", "builds", "count_parameters"]
 
 Builder = Callable[[dict, list[TensorInfo], "TensorInfo | None"], tuple[nn.Module, TensorInfo]]
 BUILDERS: dict[str, Builder] = {}
@@ -35,6 +36,28 @@ def builds(type_name: str) -> Callable[[Builder], Builder]:
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+class PaddedSequence(NamedTuple):
+    """A batch of padded sequences, as it travels between blocks.
+
+    Attributes
+    ----------
+    values : torch.Tensor
+        ``(n, length, features)``, zero at padded positions.
+    mask : torch.Tensor
+        ``(n, length)`` bool, True at the positions that hold a token (a prefix of each row).
+    """
+
+    values: torch.Tensor
+    mask: torch.Tensor
+
+
+class SequenceModule(nn.Module):
+    """A block module that takes sequences whole, as :class:`PaddedSequence`.
+
+    Any other block module that takes a sequence receives its ``values`` only.
+    """
 
 
 def _key(name: str) -> str:
@@ -57,6 +80,8 @@ class GraphModule(nn.Module):
     -----
     ``forward`` takes the inputs positionally (in ``spec.inputs`` order) or by name, and
     returns one tensor for a single head, a tuple in ``spec.outputs`` order otherwise.
+    Sequences travel between blocks as :class:`PaddedSequence`, so that the blocks built as
+    :class:`SequenceModule` leave padding out.
     """
 
     def __init__(
@@ -76,7 +101,7 @@ class GraphModule(nn.Module):
         targets = dict(zip(spec.outputs, target_infos))
         self.input_names = list(spec.inputs)
         self.output_names = list(spec.outputs)
-        self.plan: list[tuple[str, list[str]]] = []
+        self.plan: list[tuple[str, list[str], bool]] = []
         self.blocks = nn.ModuleDict()
         for node in spec.nodes:
             if node.name in infos:
@@ -91,13 +116,16 @@ class GraphModule(nn.Module):
             except GraphError as exc:
                 raise GraphError(f"{node.name}: {exc}") from None
             self.blocks[_key(node.name)] = module
-            self.plan.append((node.name, list(node.inputs)))
+            self.plan.append((node.name, list(node.inputs), isinstance(module, SequenceModule)))
         self.output_infos = [infos[name] for name in spec.outputs]
 
     def forward(self, *args: torch.Tensor, **kwargs: torch.Tensor):
         values = dict(zip(self.input_names, args))
         values.update(kwargs)
-        for name, inputs in self.plan:
-            values[name] = self.blocks[_key(name)](*[values[i] for i in inputs])
+        for name, inputs, whole in self.plan:
+            given = [values[i] for i in inputs]
+            if not whole:
+                given = [v.values if isinstance(v, PaddedSequence) else v for v in given]
+            values[name] = self.blocks[_key(name)](*given)
         outputs = tuple(values[name] for name in self.output_names)
         return outputs[0] if len(outputs) == 1 else outputs

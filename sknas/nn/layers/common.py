@@ -33,16 +33,15 @@ def vector(width: int) -> TensorInfo:
 
 
 class Reduce(nn.Module):
-    """Flatten, or average / max over the positions: every axis after the channels of
-    ``(n, c, ...)`` feature maps, or the time axis of ``(n, time, features)`` sequences."""
+    """Flatten, or average / max over every axis after the channels of ``(n, c, ...)``
+    feature maps."""
 
-    def __init__(self, how: str, sequence: bool = False) -> None:
+    def __init__(self, how: str) -> None:
         super().__init__()
         self.how = how
-        self.sequence = sequence
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.how == "flatten":
             return x.flatten(1)
-        flat = x.transpose(1, 2) if self.sequence else x.flatten(2)
+        flat = x.flatten(2)
         return flat.mean(dim=2) if self.how == "global_avg" else flat.amax(dim=2)

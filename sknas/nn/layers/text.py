@@ -1,4 +1,9 @@
-"""Modules over token sequences: embeddings, 1-D convolutions, RNNs, transformers."""
+"""Modules over token sequences: embeddings, 1-D convolutions, RNNs, transformers, pooling.
+
+A sequence travels between these modules as a :class:`~sknas.nn.builder.PaddedSequence`: its
+mask comes from the token ids (id 0 pads, at the end of each text) and every module leaves the
+padded positions out, so that more or less padding does not change what a network computes.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ from torch import nn
 
 from ...exceptions import GraphError
 from ...space.spec import TensorInfo
-from ..builder import builds
-from .common import Reduce, vector
+from ..builder import PaddedSequence, SequenceModule, builds
+from .common import vector
 
 
 def _sequence(info: TensorInfo, block: str) -> tuple[int, int]:
@@ -25,16 +30,29 @@ def _sequence(info: TensorInfo, block: str) -> tuple[int, int]:
     return length, width
 
 
+def _keep(mask: torch.Tensor) -> torch.Tensor:
+    """The ``(n, length)`` mask as ``(n, length, 1)``, to broadcast over features."""
+    return mask.unsqueeze(-1)
+
+
 class TokenEmbedding(nn.Module):
-    """Token ids ``(n, length)`` to vectors ``(n, length, dim)``; id 0 is padding."""
+    """Token ids ``(n, length)`` to a padded sequence of vectors ``(n, length, dim)``.
+
+    Id 0 pads, at the end of each text; padding embeds to zero vectors. A text of padding
+    only (an empty text) counts as one token long: it is read as a single padding token, so
+    that no sequence is empty.
+    """
 
     def __init__(self, vocab_size: int, dim: int, dropout: float) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.embedding(x.long()))
+    def forward(self, x: torch.Tensor) -> PaddedSequence:
+        ids = x.long()
+        lengths = ids.ne(self.embedding.padding_idx).sum(1, keepdim=True).clamp(min=1)
+        mask = torch.arange(ids.shape[1], device=ids.device) < lengths
+        return PaddedSequence(self.dropout(self.embedding(ids)), mask)
 
 
 @builds("embedding")
@@ -51,15 +69,30 @@ def build_embedding(config, infos, target):
     return module, TensorInfo("sequence", (info.shape[0], dim))
 
 
-class SequenceConv(nn.Module):
-    """1-D convolutions over ``(n, length, features)``."""
+class SequenceConv(SequenceModule):
+    """1-D convolutions over a padded sequence.
 
-    def __init__(self, layers: nn.Module) -> None:
+    Padded positions are set to zero after every layer, so that the next convolution reads
+    them as its own zero padding; max pooling pools the mask along with the values.
+
+    Parameters
+    ----------
+    layers : torch.nn.Sequential
+        Layers over ``(n, features, length)``.
+    """
+
+    def __init__(self, layers: nn.Sequential) -> None:
         super().__init__()
         self.layers = layers
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x.transpose(1, 2)).transpose(1, 2)
+    def forward(self, sequence: PaddedSequence) -> PaddedSequence:
+        x, mask = sequence.values.transpose(1, 2), sequence.mask
+        for layer in self.layers:
+            x = layer(x)
+            if isinstance(layer, nn.MaxPool1d):
+                mask = layer(mask.unsqueeze(1).to(x.dtype)).squeeze(1) > 0
+            x = x.masked_fill(~mask.unsqueeze(1), 0)
+        return PaddedSequence(x.transpose(1, 2), mask)
 
 
 def build_sequence_conv(config, info: TensorInfo):
@@ -88,36 +121,106 @@ def build_sequence_conv(config, info: TensorInfo):
     return SequenceConv(nn.Sequential(*layers)), TensorInfo("sequence", (length, c))
 
 
-class Recurrent(nn.Module):
-    """A GRU or LSTM returning its whole output sequence."""
+def _reversal(mask: torch.Tensor) -> torch.Tensor:
+    """Indices ``(n, length, 1)`` that reverse each row's tokens and leave its padding."""
+    lengths = mask.sum(1, keepdim=True)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    return _keep(torch.where(mask, lengths - 1 - steps, steps))
 
-    def __init__(self, rnn: nn.Module) -> None:
+
+class Recurrent(SequenceModule):
+    """Stacked GRU or LSTM layers that read each sequence up to its last token only.
+
+    The outputs equal those of the same layers over
+    :func:`~torch.nn.utils.rnn.pack_padded_sequence` (zero at padded positions), in a form
+    that TorchScript and ONNX export: the forward direction runs over the padded batch, whose
+    padding comes after every token; the backward direction runs over each sequence reversed
+    within its length, so that its padding comes last too. Each layer and direction is its own
+    one-layer ``rnn_type``, because a stacked bidirectional module would feed the next layer
+    before the reversal could be undone.
+
+    Parameters
+    ----------
+    rnn_type : type
+        :class:`torch.nn.GRU` or :class:`torch.nn.LSTM`.
+    width : int
+        Features per input position.
+    units : int
+        Hidden units per direction.
+    num_layers : int
+        Stacked layers.
+    bidirectional : bool
+        Also read each sequence backwards, and concatenate both directions.
+    dropout : float
+        Dropout on the outputs of every layer but the last.
+    """
+
+    def __init__(
+        self,
+        rnn_type: type[nn.RNNBase],
+        width: int,
+        units: int,
+        num_layers: int,
+        bidirectional: bool,
+        dropout: float,
+    ) -> None:
         super().__init__()
-        self.rnn = rnn
+        directions = 2 if bidirectional else 1
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                rnn_type(width if i == 0 else units * directions, units, batch_first=True)
+                for _ in range(directions)
+            )
+            for i in range(num_layers)
+        )
+        self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.rnn(x)[0]
+    def forward(self, sequence: PaddedSequence) -> PaddedSequence:
+        x, mask = sequence
+        reverse = _reversal(mask)
+        for i, directions in enumerate(self.layers):
+            if i:
+                x = self.dropout(x)
+            outputs = [directions[0](x)[0]]
+            if len(directions) == 2:
+                backward = directions[1](x.gather(1, reverse.expand_as(x)))[0]
+                outputs.append(backward.gather(1, reverse.expand_as(backward)))
+            x = torch.cat(outputs, dim=2)
+        return PaddedSequence(x.masked_fill(~_keep(mask), 0), mask)
 
 
 @builds("rnn_block")
 def build_rnn_block(config, infos, target):
     length, width = _sequence(infos[0], "RNNBlock")
-    cls = nn.GRU if config["layer_type"] == "gru" else nn.LSTM
-    layers = config["num_layers"]
-    rnn = cls(
+    module = Recurrent(
+        nn.GRU if config["layer_type"] == "gru" else nn.LSTM,
         width,
         config["units"],
-        num_layers=layers,
-        batch_first=True,
-        bidirectional=config["bidirectional"],
-        dropout=config["dropout"] if layers > 1 else 0.0,
+        config["num_layers"],
+        config["bidirectional"],
+        config["dropout"],
     )
     out = config["units"] * (2 if config["bidirectional"] else 1)
-    return Recurrent(rnn), TensorInfo("sequence", (length, out))
+    return module, TensorInfo("sequence", (length, out))
 
 
-class Transformer(nn.Module):
-    """Learned positions plus pre-norm transformer encoder layers."""
+class Transformer(SequenceModule):
+    """Learned positions plus pre-norm transformer encoder layers; attention skips padding.
+
+    Padded positions are left out of attention (``src_key_padding_mask``) and set to zero in
+    the output. Sequences may be shorter than ``length``; none is all padding (see
+    :class:`TokenEmbedding`), so that attention always has a token to attend to.
+
+    Parameters
+    ----------
+    length : int
+        Longest sequence: number of learned positions.
+    width : int
+        Features per position.
+    config : dict
+        The TransformerBlock's sampled ``num_heads``, ``dense_dim``, ``dropout`` and
+        ``num_layers``.
+    """
 
     def __init__(self, length: int, width: int, config: dict) -> None:
         super().__init__()
@@ -134,8 +237,10 @@ class Transformer(nn.Module):
             layer, config["num_layers"], enable_nested_tensor=False
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x + self.positions)
+    def forward(self, sequence: PaddedSequence) -> PaddedSequence:
+        x, mask = sequence
+        out = self.encoder(x + self.positions[:, : x.shape[1]], src_key_padding_mask=~mask)
+        return PaddedSequence(out.masked_fill(~_keep(mask), 0), mask)
 
 
 @builds("transformer_block")
@@ -149,8 +254,31 @@ def build_transformer_block(config, infos, target):
     return Transformer(length, width, config), TensorInfo("sequence", (length, width))
 
 
+class TemporalPooling(SequenceModule):
+    """A padded sequence to one vector: flattened, or averaged or maxed over its tokens only.
+
+    Parameters
+    ----------
+    how : {"flatten", "global_avg", "global_max"}
+        Flattening keeps every position (padded ones are zero).
+    """
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+
+    def forward(self, sequence: PaddedSequence) -> torch.Tensor:
+        x, mask = sequence
+        if self.how == "flatten":
+            return x.flatten(1)
+        keep = _keep(mask)
+        if self.how == "global_avg":
+            return x.masked_fill(~keep, 0).sum(1) / keep.sum(1).to(x.dtype)
+        return x.masked_fill(~keep, float("-inf")).amax(1)
+
+
 @builds("temporal_reduction")
 def build_temporal_reduction(config, infos, target):
     length, width = _sequence(infos[0], "TemporalReduction")
     how = config["reduction_type"]
-    return Reduce(how, sequence=True), vector(length * width if how == "flatten" else width)
+    return TemporalPooling(how), vector(length * width if how == "flatten" else width)
