@@ -3,11 +3,16 @@
 PARAMETERS_DOC = """
     Parameters
     ----------
-    max_trials : int, default=20
+    max_trials : int, optional
         Trials (architectures) to finish; with ``storage``, trials already in the study count.
+        None means no cap when ``time_budget`` is given (the budget ends the search), and 20
+        otherwise.
     time_budget : float, optional
-        Seconds for the whole search: no trial starts after it and a running one is stopped.
-        The final refit comes on top. None means no limit.
+        Wall-clock seconds of the whole ``fit``: preprocessing, search and final model. The
+        search keeps the time the final model needs (estimated from the best trial's
+        measured seconds per epoch), stops starting trials when only that is left, and stops
+        a running trial at that point; the refit is stopped at the budget's end and then the
+        best trial's own weights are used (``refit_status_`` says so). None means no limit.
     epochs : int, optional
         Epochs per trial. None trains up to a cap with early stopping (100 epochs and patience
         10 for tables, 50 and 5 for images).
@@ -42,7 +47,9 @@ PARAMETERS_DOC = """
         Largest parameter count a trial may use; larger networks fail without training.
     refit : bool, default=True
         Retrain the best architecture on training plus validation rows for its best epoch
-        count. False keeps the best trial's own weights.
+        count, its preprocessing fitted again on those rows (with ``validation_data``, on
+        ``X`` only, unless ``fit(..., refit_on_validation_data=True)``). False keeps the best
+        trial's own weights and the preprocessing fitted on its training rows.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; "auto" uses CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -66,10 +73,24 @@ ATTRIBUTES_DOC = """
         Its network and training settings.
     leaderboard_ : pandas.DataFrame
         One row per trial, best first: number, state, score, epochs, best_epoch, n_params,
-        seconds, fail_reason, worker (host:process) and the parameters.
+        seconds, epoch_seconds (mean seconds per epoch), fail_reason, worker (host:process)
+        and the parameters.
     model_ : skorch.NeuralNet
         The final network, in eval mode.
     search_interrupted_ : bool
         Whether the search was stopped with Ctrl-C.
+    refit_status_ : str
+        How the final model was made: ``"refit"`` (retrained on every row it may use),
+        ``"trial_weights"`` (the best trial's own weights: ``refit=False`` or a search stopped
+        with Ctrl-C), ``"out_of_time"`` or ``"interrupted"`` (the refit hit the end of
+        ``time_budget`` or Ctrl-C, and the best trial's own weights are used instead, with a
+        warning) or ``"partial"`` (the training could not finish and the best trial's
+        weights were not held by this process: the network had fewer epochs; a warning says
+        so).
+    search_seconds_ : float
+        Wall-clock seconds from the start of ``fit`` to the end of the search (preprocessing
+        included).
+    refit_seconds_ : float
+        Wall-clock seconds of the final model.
     fit_seconds_ : float
         Wall-clock seconds of the whole fit."""

@@ -124,7 +124,7 @@ class AutoModel(BaseNASEstimator):
         inputs: Any = None,
         outputs: Any = None,
         loss_weights: Any = None,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,

@@ -2,60 +2,79 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import json
 import logging
-import os
-import tempfile
 import time
-import uuid
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from joblib import effective_n_jobs
-from joblib.externals.loky import get_reusable_executor
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from . import __version__
-from .data import ClassificationTarget, RegressionTarget, validation_indices
+from .data import ClassificationTarget, validation_indices
 from .data.base import FixedView
 from .data.fingerprint import fingerprint
 from .exceptions import InvalidInputError
 from .nn import ExportedModel
 from .search import (
+    PROCESS,
+    BestTrial,
     DataSource,
     Objective,
+    RefitData,
     SearchInterrupt,
     copy_to_memory,
+    final_model,
     leaderboard,
+    local_storage,
     make_pruner,
     make_sampler,
     open_study,
+    prepare_data,
     run_search,
+    run_with_workers,
 )
-from .space import ArchitectureSpec, Graph, TrainingSpace
-from .training import is_multi_task, make_net, resolve_device, torch_threads
+from .space import ArchitectureSpec, Graph, TrainingSpace, space_signature
+from .training import is_multi_task, resolve_device
 
-__all__ = ["BaseNASEstimator", "NASClassifierMixin", "NASRegressorMixin", "Preprocessor"]
+__all__ = ["BaseNASEstimator", "Preprocessor"]
 
 logger = logging.getLogger("sknas")
 
 FIT_OVERRIDES = ("epochs", "callbacks", "validation_split")
 #: parameters a persistent study does not record (where and how it runs, not what it searches)
 NOT_RECORDED = ("storage", "study_name", "n_jobs", "callbacks", "verbose")
+#: trials of a search without ``max_trials`` nor ``time_budget``
+DEFAULT_MAX_TRIALS = 20
 
 
-def _search_worker(
+def _resolve_x(X: Any, x: Any) -> Any:
+    """``X``, or AutoKeras's lowercase ``x`` when only that was given."""
+    if x is None:
+        if X is None:
+            raise TypeError("fit() missing the training inputs: call fit(X, y) (or fit(x=X, y=y)).")
+        return X
+    if X is not None:
+        raise TypeError(
+            "fit() received both X and x; x is AutoKeras's name for X. Pass the inputs once, "
+            "as fit(X, y) or fit(x=X, y=y)."
+        )
+    return x
+
+
+def _worker_search(
     estimator: BaseNASEstimator,
     X: Any,
     y: Any,
@@ -63,26 +82,29 @@ def _search_worker(
     settings: dict[str, Any],
     storage: Any,
     study_name: str,
-    threads: int,
+    workers: int,
     seconds_left: float | None,
-) -> bool:
-    """Run trials of a shared study in a worker process of ``n_jobs``; no final model."""
-    torch.set_num_threads(threads)
-    started = time.monotonic()
-    if seconds_left is not None:
-        estimator = estimator.set_params(time_budget=max(seconds_left, 1e-3))
-    _, _, interrupted = estimator._search(
-        X, y, validation_data, settings, storage, study_name, started
+    index: int,
+) -> tuple[bool, BestTrial | None]:
+    """The trials of worker ``index`` of ``n_jobs``: whether Ctrl-C stopped them, and the
+    weights of the best trial it ran."""
+    deadline = None if seconds_left is None else time.monotonic() + seconds_left
+    run = estimator._prepare(
+        X, y, validation_data, settings, storage, study_name, deadline, workers, index
     )
-    return interrupted
+    return run.search(), run.objective.best
 
 
-def _concat(a: Any, b: Any) -> Any:
-    if isinstance(a, dict):
-        return {k: _concat(a[k], b[k]) for k in a}
-    if sparse.issparse(a):
-        return sparse.vstack([a, b], format="csr")
-    return np.concatenate([a, b])
+@dataclass
+class _Search:
+    """A prepared search: its study, objective and run function, and the data of the final
+    model."""
+
+    study: Any
+    objective: Objective
+    search: Callable[[], bool]
+    search_targets: list[Any]
+    refit: RefitData | None
 
 
 class BaseNASEstimator(BaseEstimator):
@@ -93,7 +115,7 @@ class BaseNASEstimator(BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "max_trials": [Interval(Integral, 1, None, closed="left")],
+        "max_trials": [Interval(Integral, 1, None, closed="left"), None],
         "time_budget": [Interval(Real, 0, None, closed="neither"), None],
         "epochs": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -141,7 +163,11 @@ class BaseNASEstimator(BaseEstimator):
     def _make_target_adapters(self, graph: Graph) -> list[Any]:
         return [self._make_target_adapter()]
 
-    def _first_trials(self, graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
+    def _first_trials(
+        self, graph: Graph, n_samples: int, source: DataSource, device: str
+    ) -> list[dict[str, Any]]:
+        """Known-good parameters tried before the sampler, for ``n_samples`` training rows
+        presented by ``source``'s fitted adapters."""
         return []
 
     def _check_features(self, X: Any, reset: bool) -> None:
@@ -198,51 +224,92 @@ class BaseNASEstimator(BaseEstimator):
                 return codes
         return None
 
-    def _source(
-        self, graph: Graph, X: Any, y: Any, validation_data: Any, size: float, seed: int
-    ) -> DataSource:
-        """Validate and encode the data, split it, and wrap it for the trials."""
+    def _prepare_data(
+        self,
+        graph: Graph,
+        X: Any,
+        y: Any,
+        validation_data: Any,
+        size: float,
+        seed: int,
+        refit_on_validation_data: bool,
+    ) -> tuple[DataSource, list[Any], RefitData, float, np.ndarray | None]:
+        """Validate and encode the targets, split the rows, and fit the preprocessing on the
+        training rows only (:func:`~sknas.search.prepare_data`).
+
+        Returns the trials' data, the target adapters they train with, the rows of the
+        final model, the seconds spent fitting the input adapters, and the trials' class
+        weights.
+        """
         names, heads = graph.input_names, graph.output_names
         Xs = self._split_inputs(X, names)
-        adapters = [a.fit(x) for a, x in zip(self._make_input_adapters(graph), Xs)]
-        self.input_adapters_ = adapters
+        templates = self._make_input_adapters(graph)
+        for adapter, x in zip(templates, Xs):
+            adapter.validate(x)
         if len(Xs) == 1:
             self._check_features(Xs[0], reset=True)
         ys = self._split_targets(y, heads)
         self.target_adapters_ = [a.fit(t) for a, t in zip(self._make_target_adapters(graph), ys)]
         check_consistent_length(*Xs, *ys)
         yt = self._encode_targets(ys, heads)
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise InvalidInputError(
-                    "validation_data must be a pair (X_val, y_val); received "
-                    f"{type(validation_data).__name__}."
-                )
-            X_val = self._split_inputs(validation_data[0], names)
-            y_val = self._split_targets(validation_data[1], heads)
-            for adapter, x in zip(adapters, X_val):
-                adapter.validate(x)
-            if len(X_val) == 1:
-                self._check_features(X_val[0], reset=False)
-            check_consistent_length(*X_val, *y_val)
-            try:
-                yv = self._encode_targets(y_val, heads)
-            except ValueError as exc:
-                raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
-            source = DataSource(adapters, names, Xs, yt, validation=(X_val, yv))
+        split = validation = None
+        if validation_data is None:
+            codes = self._first_target(yt)
+            split = validation_indices(len(codes), size, seed, self._stratify(yt))
         else:
-            n_samples = len(self._first_target(yt))
-            train, valid = validation_indices(n_samples, size, seed, self._stratify(yt))
-            source = DataSource(adapters, names, Xs, yt, train, valid)
-        if all(isinstance(a, FixedView) for a in adapters):
+            validation = self._validation(validation_data, templates, names, heads)
+        source, search_targets, refit, seconds = prepare_data(
+            templates,
+            names,
+            Xs,
+            yt,
+            self.target_adapters_,
+            split=split,
+            validation=validation,
+            refit_on_validation=refit_on_validation_data,
+        )
+        if all(isinstance(a, FixedView) for a in source.adapters):
             # encode now, so that bad input fails before any training
-            source.data([{} for _ in adapters])
-        return source
+            source.data([{} for _ in source.adapters])
+        codes = self._first_target(yt)
+        class_weight = self._class_weight(codes if split is None else codes[split[0]])
+        refit.class_weight = self._class_weight(self._first_target(refit.y))
+        return source, search_targets, refit, seconds, class_weight
+
+    def _validation(
+        self, validation_data: Any, templates: list[Any], names: list[str], heads: list[str]
+    ) -> tuple[list[Any], Any]:
+        """The raw inputs and encoded targets of ``validation_data``, checked."""
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise InvalidInputError(
+                "validation_data must be a pair (X_val, y_val); received "
+                f"{type(validation_data).__name__}."
+            )
+        X_val = self._split_inputs(validation_data[0], names)
+        y_val = self._split_targets(validation_data[1], heads)
+        for adapter, x in zip(templates, X_val):
+            adapter.validate(x)
+        if len(X_val) == 1:
+            self._check_features(X_val[0], reset=False)
+        check_consistent_length(*X_val, *y_val)
+        try:
+            return X_val, self._encode_targets(y_val, heads)
+        except ValueError as exc:
+            raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
 
     def _training_space(self) -> TrainingSpace:
         return TrainingSpace(batch_size=self.batch_size)
 
-    def fit(self, X: Any, y: Any = None, *, validation_data: Any = None, **overrides: Any):
+    def fit(
+        self,
+        X: Any = None,
+        y: Any = None,
+        *,
+        x: Any = None,
+        validation_data: Any = None,
+        refit_on_validation_data: bool = False,
+        **overrides: Any,
+    ):
         """Search architectures for ``X`` and ``y`` and keep the best one, refit.
 
         Parameters
@@ -251,8 +318,15 @@ class BaseNASEstimator(BaseEstimator):
             Training inputs.
         y : array-like
             Training targets.
+        x : array-like, optional
+            AutoKeras's name for ``X``, accepted so that ``fit(x=..., y=...)`` runs; give
+            ``X`` or ``x``, not both.
         validation_data : (X_val, y_val), optional
-            Data to score trials on, instead of a split of ``X``.
+            Data to score trials on, instead of a split of ``X``. It stays held back: the
+            final model is refit on ``X`` alone unless ``refit_on_validation_data=True``.
+        refit_on_validation_data : bool, default=False
+            With ``validation_data``, refit the final model on ``X`` and the validation data
+            together.
         **overrides
             ``epochs``, ``callbacks`` or ``validation_split`` for this call only, as in
             AutoKeras; the estimator's parameters are not changed.
@@ -261,23 +335,58 @@ class BaseNASEstimator(BaseEstimator):
         -------
         self
         """
+        started = time.monotonic()
+        X = _resolve_x(X, x)
         self._validate_params()
         settings = self._fit_settings(overrides)
-        started = time.monotonic()
+        deadline = None if self.time_budget is None else started + self.time_budget
         workers = effective_n_jobs(self.n_jobs)
-        storage, study_name = self.storage, self.study_name
-        with contextlib.ExitStack() as stack:
-            if workers > 1 and storage is None:
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="sknas-"))
-                storage = os.path.join(folder, "study.log")
-                study_name = study_name or f"sknas-{uuid.uuid4().hex[:12]}"
-            threads = max(1, torch.get_num_threads() // workers)
-            with torch_threads(threads if workers > 1 else None):
-                study, objective, interrupted = self._search(
-                    X, y, validation_data, settings, storage, study_name, started, workers
-                )
-            if storage is not self.storage:
-                study = copy_to_memory(study)
+        with local_storage(workers, self.storage, self.study_name) as (storage, study_name):
+            run = self._prepare(
+                X,
+                y,
+                validation_data,
+                settings,
+                storage,
+                study_name,
+                deadline,
+                workers,
+                refit_on_validation_data=refit_on_validation_data,
+            )
+            elsewhere = functools.partial(
+                _worker_search,
+                self,
+                X,
+                y,
+                validation_data,
+                settings,
+                storage,
+                run.study.study_name,
+                workers,
+            )
+            interrupted, others = run_with_workers(run.search, elsewhere, workers, deadline)
+            study = run.study if storage is self.storage else copy_to_memory(run.study)
+        self.search_seconds_ = time.monotonic() - started
+        interrupted = interrupted or any(stopped for stopped, _ in others)
+        self._set_search_results(study, interrupted)
+        final = final_model(
+            run.objective,
+            study.best_trial,
+            [run.objective.best, *(best for _, best in others)],
+            run.search_targets,
+            None if interrupted else run.refit,
+            deadline=deadline,
+            verbose=self.verbose,
+        )
+        self.model_ = final.net
+        self.input_adapters_ = final.input_adapters
+        self.target_adapters_ = final.target_adapters
+        self.refit_status_ = final.status
+        self.refit_seconds_ = final.seconds
+        self.fit_seconds_ = time.monotonic() - started
+        return self
+
+    def _set_search_results(self, study: Any, interrupted: bool) -> None:
         self.study_ = study
         self.best_trial_ = study.best_trial
         self.best_params_ = dict(study.best_trial.params)
@@ -287,9 +396,6 @@ class BaseNASEstimator(BaseEstimator):
         )
         self.leaderboard_ = leaderboard(study)
         self.search_interrupted_ = interrupted
-        self.model_ = self._final_model(objective, objective.source, interrupted)
-        self.fit_seconds_ = time.monotonic() - started
-        return self
 
     def _json_params(self, exclude: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
         """The parameters that JSON can hold (not ``exclude``), and the names of the others
@@ -307,13 +413,23 @@ class BaseNASEstimator(BaseEstimator):
         return params, left_out
 
     def _identity(
-        self, X: Any, y: Any, validation_data: Any, seed: int, persistent: bool
+        self,
+        X: Any,
+        y: Any,
+        validation_data: Any,
+        seed: int,
+        persistent: bool,
+        settings: dict[str, Any],
+        graph: Graph,
     ) -> dict[str, Any]:
-        """What a study records of this search, checked when a persistent one is resumed.
+        """What a study records of this search, checked when a persistent one is resumed:
+        the estimator, the data, the seed, the settings (this call's overrides included) and
+        the search space.
 
         The data is hashed for persistent studies only: an in-memory study is never resumed.
         """
         params, _ = self._json_params(exclude=NOT_RECORDED)
+        params.update({name: settings[name] for name in ("epochs", "validation_split")})
         cls = type(self)
         return {
             "sknas_estimator": f"{cls.__module__}.{cls.__qualname__}",
@@ -321,9 +437,16 @@ class BaseNASEstimator(BaseEstimator):
             "sknas_seed": seed,
             "sknas_version": __version__,
             "sknas_params": params,
+            "sknas_space": space_signature(graph),
         }
 
-    def _search(
+    def _max_trials(self) -> int | None:
+        """``max_trials``; without it, no cap when a time budget is given, else 20."""
+        if self.max_trials is not None:
+            return self.max_trials
+        return None if self.time_budget is not None else DEFAULT_MAX_TRIALS
+
+    def _prepare(
         self,
         X: Any,
         y: Any,
@@ -331,27 +454,42 @@ class BaseNASEstimator(BaseEstimator):
         settings: dict[str, Any],
         storage: Any,
         study_name: str | None,
-        started: float,
+        deadline: float | None,
         workers: int = 1,
-    ) -> tuple[Any, Objective, bool]:
-        """Open the study, prepare the data, and run trials here and in ``workers - 1``
-        other processes."""
+        worker: int = 0,
+        *,
+        refit_on_validation_data: bool = False,
+    ) -> _Search:
+        """Open the study and prepare the data and the objective of this process's trials."""
         epochs = settings["epochs"]
         max_epochs = epochs or self.auto_max_epochs
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
+        graph = self._search_graph()
+        persistent = storage is not None
         study = open_study(
             storage=storage,
             study_name=study_name,
             direction="minimize" if self.objective is None else "maximize",
             pruner=make_pruner(self.pruner, max_epochs),
-            identity=self._identity(X, y, validation_data, seed, storage is not None),
+            identity=self._identity(X, y, validation_data, seed, persistent, settings, graph),
         )
         # a resumed or joined study keeps the seed it was started with, and so its split
         seed = int(study.user_attrs["sknas_seed"])
-        study.sampler = make_sampler(self.sampler, seed)
-        graph = self._search_graph()
-        source = self._source(graph, X, y, validation_data, settings["validation_split"], seed)
-        target_infos = [adapter.info_ for adapter in self.target_adapters_]
+        # each process draws its own proposals (in a user's storage, processes of other
+        # machines may join: their identity is mixed in); TPE counts others' running trials
+        shared = self.storage is not None
+        sampler_seed = (seed + worker + (zlib.crc32(PROCESS.encode()) if shared else 0)) % 2**32
+        study.sampler = make_sampler(self.sampler, sampler_seed, shared=shared or workers > 1)
+        source, search_targets, refit, setup_seconds, class_weight = self._prepare_data(
+            graph,
+            X,
+            y,
+            validation_data,
+            settings["validation_split"],
+            seed,
+            refit_on_validation_data,
+        )
+        target_infos = [adapter.info_ for adapter in search_targets]
         if is_multi_task(target_infos) and self.objective is not None:
             raise InvalidParameterError(
                 f"objective={self.objective!r} scores one single-label target; with several "
@@ -369,9 +507,11 @@ class BaseNASEstimator(BaseEstimator):
             max_epochs=max_epochs,
             patience=self.auto_patience if epochs is None else max_epochs,
             seed=seed,
-            deadline=None if self.time_budget is None else started + self.time_budget,
+            deadline=deadline,
+            final_rows=refit.n_rows if self.refit else None,
+            setup_seconds=setup_seconds,
             interrupted=interrupt,
-            class_weight=self._class_weight(source.y),
+            class_weight=class_weight,
             callbacks=settings["callbacks"] or (),
             max_model_size=self.max_model_size,
             loss_weights=self._loss_weights(graph),
@@ -384,69 +524,12 @@ class BaseNASEstimator(BaseEstimator):
             run_search,
             study,
             objective,
-            max_trials=self.max_trials,
-            deadline=objective.deadline,
-            first_trials=self._first_trials(graph, n_train, device),
+            max_trials=self._max_trials(),
+            first_trials=self._first_trials(graph, n_train, source, device),
             interrupt=interrupt,
             verbose=self.verbose,
         )
-        if workers == 1:
-            return study, objective, search()
-        left = None if objective.deadline is None else objective.deadline - time.monotonic()
-        worker = functools.partial(
-            _search_worker,
-            self,
-            X,
-            y,
-            validation_data,
-            settings,
-            storage,
-            study.study_name,
-            torch.get_num_threads(),
-            left,
-        )
-        pool = get_reusable_executor(max_workers=workers - 1)
-        others = [pool.submit(worker) for _ in range(workers - 1)]
-        interrupted = search()
-        for future in others:
-            interrupted = future.result() or interrupted
-        return study, objective, interrupted
-
-    def _final_model(self, objective: Objective, source: DataSource, interrupted: bool):
-        trial = self.best_trial_
-        spec = self.best_architecture_
-        configs = spec.input_configs()
-        data = source.data(configs)
-        for adapter, config in zip(source.adapters, configs):
-            adapter.select(config)
-        kept = objective.best if objective.best and objective.best.number == trial.number else None
-        seed = trial.user_attrs.get("seed", objective.seed + trial.number)
-        module = objective.build(spec, seed)
-        use_kept = kept is not None and (interrupted or not self.refit)
-        # a refit, or the best trial ran in another process: train its network again
-        X, y = data.X_train, data.y_train
-        if self.refit:
-            X, y = _concat(X, data.X_valid), _concat(y, data.y_valid)
-        net = make_net(
-            module,
-            spec,
-            objective.target_infos,
-            loss_weights=objective.loss_weights,
-            max_epochs=trial.user_attrs.get("best_epoch", 1),
-            class_weight=objective.class_weight,
-            device=objective.device,
-            verbose=int(self.verbose >= 2),
-            n_train=len(self._first_target(y)),
-        )
-        if use_kept:
-            net.initialize()
-            net.module_.load_state_dict(kept.state_dict)
-        else:
-            with torch.random.fork_rng():
-                torch.manual_seed(seed)
-                net.fit(X, y)
-        net.module_.eval()
-        return net
+        return _Search(study, objective, search, search_targets, refit if self.refit else None)
 
     # -- predict ----------------------------------------------------------------------------
     def _transform(self, X: Any) -> Any:
@@ -527,91 +610,3 @@ class Preprocessor:
             torch.as_tensor(part.toarray() if sparse.issparse(part) else np.asarray(part))
             for part in parts
         )
-
-
-class NASClassifierMixin:
-    """Classification: label encoding, class weights, ``predict_proba``."""
-
-    def _make_target_adapter(self) -> ClassificationTarget:
-        return ClassificationTarget()
-
-    def _class_weight(self, y: np.ndarray) -> np.ndarray | None:
-        if self.class_weight is None:
-            return None
-        classes = self.target_adapter_.classes_
-        if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
-            if unknown:
-                raise InvalidInputError(
-                    f"class_weight names class(es) {unknown} that are not in y; classes are "
-                    f"{classes.tolist()}."
-                )
-            return np.array([float(self.class_weight.get(c, 1.0)) for c in classes.tolist()])
-        present = np.unique(y)
-        weights = np.ones(len(classes))
-        weights[present] = compute_class_weight("balanced", classes=present, y=y)
-        return weights
-
-    @property
-    def classes_(self) -> np.ndarray:
-        check_is_fitted(self, "target_adapters_")
-        return self.target_adapter_.classes_
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, one column per class of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like
-            Inputs of the kind given to ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        Xt = self._transform(X)
-        proba = self.model_.predict_proba(Xt).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted class labels, of the same type as the labels given to ``fit``.
-
-        Parameters
-        ----------
-        X : array-like
-            Inputs of the kind given to ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        codes = self.predict_proba(X).argmax(axis=1)
-        return self.target_adapter_.inverse_transform(codes)
-
-
-class NASRegressorMixin:
-    """Regression: 1-D or multi-output targets, predictions in the target's units."""
-
-    def _make_target_adapter(self) -> RegressionTarget:
-        return RegressionTarget()
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted values, shaped like the ``y`` given to ``fit``.
-
-        Parameters
-        ----------
-        X : array-like
-            Inputs of the kind given to ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        Xt = self._transform(X)
-        prediction = self.model_.predict(Xt)
-        return self.target_adapter_.inverse_transform(prediction)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags

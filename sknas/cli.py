@@ -278,7 +278,12 @@ def _parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="search architectures and save the best")
     data_options(search)
     search.add_argument("--task", choices=("classification", "regression"))
-    search.add_argument("--max-trials", type=int, default=20)
+    search.add_argument(
+        "--max-trials",
+        type=int,
+        default=None,
+        help="trials to finish (default: no cap with --time-budget, else 20)",
+    )
     search.add_argument("--time-budget", type=float, default=None, help="seconds")
     search.add_argument("--epochs", type=int, default=None)
     search.add_argument("--storage", help="Optuna storage URL or journal file")

@@ -8,9 +8,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 
 from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
-from .base import BaseNASEstimator, NASClassifierMixin, NASRegressorMixin
+from .base import BaseNASEstimator
 from .data import ImageAdapter
 from .space.presets import image_first_trials, image_graph
+from .tasks import NASClassifierMixin, NASRegressorMixin
 
 __all__ = ["NASImageClassifier", "NASImageRegressor"]
 
@@ -34,8 +35,8 @@ class _ImageMixin:
     def _default_graph(self):
         return image_graph(self._task)
 
-    def _first_trials(self, graph, n_samples: int, device: str):
-        return image_first_trials(graph, self.input_adapter_.info_, device)
+    def _first_trials(self, graph, n_samples: int, source, device: str):
+        return image_first_trials(graph, source.adapters[0].info_, device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -83,7 +84,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
     def __init__(
         self,
         *,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -155,7 +156,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
     def __init__(
         self,
         *,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,

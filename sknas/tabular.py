@@ -9,9 +9,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
-from .base import BaseNASEstimator, NASClassifierMixin, NASRegressorMixin
+from .base import BaseNASEstimator
 from .data import TabularAdapter
 from .space.presets import tabular_first_trials, tabular_graph
+from .tasks import NASClassifierMixin, NASRegressorMixin
 
 __all__ = ["NASTabularClassifier", "NASTabularRegressor"]
 
@@ -36,8 +37,8 @@ class _TabularMixin:
     def _default_graph(self):
         return tabular_graph(self._task)
 
-    def _first_trials(self, graph, n_samples: int, device: str):
-        return tabular_first_trials(graph, n_samples)
+    def _first_trials(self, graph, n_samples: int, source, device: str):
+        return tabular_first_trials(graph, n_samples, source.adapters[0].info_)
 
     def _check_features(self, X, reset: bool) -> None:
         validate_data(self, X, skip_check_array=True, reset=reset)
@@ -89,7 +90,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
     def __init__(
         self,
         *,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -162,7 +163,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
     def __init__(
         self,
         *,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,

@@ -8,9 +8,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 
 from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
-from .base import BaseNASEstimator, NASClassifierMixin, NASRegressorMixin
+from .base import BaseNASEstimator
 from .data import TextAdapter
 from .space.presets import text_first_trials, text_graph
+from .tasks import NASClassifierMixin, NASRegressorMixin
 
 __all__ = ["NASTextClassifier", "NASTextRegressor"]
 
@@ -30,7 +31,7 @@ class _TextMixin:
     def _default_graph(self):
         return text_graph(self._task)
 
-    def _first_trials(self, graph, n_samples: int, device: str):
+    def _first_trials(self, graph, n_samples: int, source, device: str):
         return text_first_trials(graph, n_samples, device)
 
     def __sklearn_tags__(self):
@@ -78,7 +79,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
     def __init__(
         self,
         *,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -146,7 +147,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
     def __init__(
         self,
         *,
-        max_trials: int = 20,
+        max_trials: int | None = None,
         time_budget: float | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,

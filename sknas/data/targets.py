@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,15 @@ from ..space.spec import TensorInfo
 __all__ = ["ClassificationTarget", "MultiLabelTarget", "RegressionTarget"]
 
 
+class _LabelSpace:
+    """Targets whose fitted state is the label space alone: no statistic of the rows."""
+
+    def on_rows(self, y: np.ndarray) -> _LabelSpace:
+        """This adapter: the labels that exist are the task's definition, not a statistic, so
+        they come from every row of ``y`` and the training rows change nothing."""
+        return self
+
+
 def _require_y(y: Any) -> None:
     if y is None:
         raise ValueError(
@@ -24,7 +34,7 @@ def _require_y(y: Any) -> None:
         )
 
 
-class ClassificationTarget(TransformerMixin, BaseEstimator):
+class ClassificationTarget(_LabelSpace, TransformerMixin, BaseEstimator):
     """Encode class labels as 0..n_classes-1 and decode predictions back to them.
 
     ``classes_`` keeps the labels' own type: ints stay ints, strings stay strings.
@@ -71,14 +81,35 @@ class RegressionTarget(TransformerMixin, BaseEstimator):
         if y.ndim not in (1, 2):
             raise InvalidInputError(f"y must be 1-D or 2-D; received {y.ndim} dimensions.")
         self.ndim_ = y.ndim
-        y2 = y.reshape(len(y), -1)
-        scale = y2.std(axis=0)
-        self.info_ = TensorInfo(
-            "regression",
-            (y2.shape[1],),
-            {"mean": y2.mean(axis=0).tolist(), "scale": np.where(scale > 0, scale, 1.0).tolist()},
-        )
+        self.info_ = self._describe(y.reshape(len(y), -1))
         return self
+
+    @staticmethod
+    def _describe(y: np.ndarray) -> TensorInfo:
+        y = np.asarray(y, dtype=np.float64)
+        scale = y.std(axis=0)
+        return TensorInfo(
+            "regression",
+            (y.shape[1],),
+            {"mean": y.mean(axis=0).tolist(), "scale": np.where(scale > 0, scale, 1.0).tolist()},
+        )
+
+    def on_rows(self, y: np.ndarray) -> RegressionTarget:
+        """A copy whose mean and scale come from the encoded targets ``y`` alone (the
+        training rows of a search), so that validation rows do not shape the network.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_rows, n_outputs)
+            Encoded targets, as :meth:`transform` gives them.
+
+        Returns
+        -------
+        RegressionTarget
+        """
+        adapter = copy.copy(self)
+        adapter.info_ = self._describe(y)
+        return adapter
 
     def transform(self, y: Any) -> np.ndarray:
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
@@ -89,7 +120,7 @@ class RegressionTarget(TransformerMixin, BaseEstimator):
         return pred.ravel() if self.ndim_ == 1 else pred
 
 
-class MultiLabelTarget(TransformerMixin, BaseEstimator):
+class MultiLabelTarget(_LabelSpace, TransformerMixin, BaseEstimator):
     """A 0/1 indicator matrix ``(n_samples, n_labels)``: each sample may carry several labels.
 
     The head is trained with one sigmoid per label; predictions are 0/1 label sets.

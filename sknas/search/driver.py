@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
-import functools
 import logging
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,7 +24,6 @@ from ..exceptions import SearchError
 from .objective import Objective
 from .storage import (
     FINISHED,
-    TrialSeededSampler,
     check_study,
     counted_trials,
     fail_dead_trials,
@@ -47,7 +46,6 @@ logger = logging.getLogger("sknas")
 
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "hyperband", "none")
-SAMPLER_CLASSES = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}
 
 
 def _unknown(param: str, value: str, allowed: Sequence[str], instance_of: str) -> Exception:
@@ -59,16 +57,45 @@ def _unknown(param: str, value: str, allowed: Sequence[str], instance_of: str) -
     )
 
 
-def _seeded(cls: type, seed: int) -> optuna.samplers.BaseSampler:
-    return cls(seed=seed)
+def make_sampler(sampler: Any, seed: int, *, shared: bool = False) -> optuna.samplers.BaseSampler:
+    """The search's Optuna sampler, made once per search (per worker process).
 
+    Parameters
+    ----------
+    sampler : {"tpe", "random"} or optuna.samplers.BaseSampler
+        ``"tpe"``: a TPE sampler suited to a conditional space: it models the parameters
+        jointly (``multivariate``) within each group of parameters that trials sample together
+        (``group``: a family's parameters are modelled only with the trials of that family).
+        ``"random"``: uniform sampling. A sampler instance is deep-copied, so the user's own
+        is never changed.
+    seed : int
+        Seeds a named sampler. Worker processes sharing a study need distinct seeds, or their
+        first random proposals repeat each other's.
+    shared : bool, default=False
+        Whether other processes run trials of the same study at the same time (``n_jobs > 1``
+        or a storage other workers may join). TPE then treats their running trials as bad
+        results (``constant_liar``), so that workers do not propose the same region at once.
 
-def make_sampler(sampler: Any, seed: int) -> optuna.samplers.BaseSampler:
-    """An Optuna sampler from a name (seeded per trial) or a copy of a sampler instance."""
+    Returns
+    -------
+    optuna.samplers.BaseSampler
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``sampler`` is neither a known name nor a sampler instance.
+    """
     if isinstance(sampler, optuna.samplers.BaseSampler):
         return copy.deepcopy(sampler)
-    if sampler in SAMPLER_CLASSES:
-        return TrialSeededSampler(functools.partial(_seeded, SAMPLER_CLASSES[sampler]), seed)
+    if sampler == "tpe":
+        with warnings.catch_warnings():
+            # Optuna warns that some of these flags (group) are experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                seed=seed, multivariate=True, group=True, constant_liar=shared
+            )
+    if sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
     raise _unknown("sampler", str(sampler), SAMPLERS, "optuna.samplers.BaseSampler")
 
 
@@ -135,7 +162,7 @@ def _interactive() -> bool:
 class _Progress:
     """A line per finished trial, and a tqdm bar over trials on a terminal."""
 
-    def __init__(self, total: int, deadline: float | None, verbose: int) -> None:
+    def __init__(self, total: int | None, deadline: float | None, verbose: int) -> None:
         self.bar = tqdm(
             total=total, disable=verbose < 1 or not _interactive(), unit="trial", leave=False
         )
@@ -216,50 +243,67 @@ def open_study(
             direction=direction,
             load_if_exists=True,
         )
+    check_study(study, identity)
     if study.direction.name.lower() != direction:
         raise SearchError(
             f"study {study.study_name!r} in the storage is set to {study.direction.name}, "
             f"but this search must {direction} its objective; use another study_name or the "
             f"same objective."
         )
-    check_study(study, identity)
     return study
 
 
 class _StopAtMaxTrials:
     """Stops this process's loop once finished plus running trials reach ``max_trials``."""
 
-    def __init__(self, max_trials: int) -> None:
+    def __init__(self, max_trials: int | None) -> None:
         self.max_trials = max_trials
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if sum(counted_trials(study)) >= self.max_trials:
+        if self.max_trials is not None and sum(counted_trials(study)) >= self.max_trials:
+            study.stop()
+
+
+class _StopAtDeadline:
+    """Stops this process's loop once no trial may start: the objective keeps the time the
+    final model needs, which grows as better trials are found."""
+
+    def __init__(self, objective: Objective) -> None:
+        self.objective = objective
+
+    def seconds_left(self, study: optuna.Study) -> float | None:
+        deadline = self.objective.start_deadline(study)
+        return None if deadline is None else deadline - time.monotonic()
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        left = self.seconds_left(study)
+        if left is not None and left <= 0:
             study.stop()
 
 
 def _optimize(
     study: optuna.Study,
     objective: Objective,
-    max_trials: int,
-    deadline: float | None,
+    max_trials: int | None,
     progress: _Progress,
 ) -> None:
-    """Run trials until ``max_trials`` count in the study, waiting for other workers' last
-    trials where the storage can tell whether they are alive."""
+    """Run trials until ``max_trials`` count in the study or no trial may start, waiting for
+    other workers' last trials where the storage can tell whether they are alive."""
     stop = _StopAtMaxTrials(max_trials)
+    out_of_time = _StopAtDeadline(objective)
     while True:
         fail_dead_trials(study)
         finished, running = counted_trials(study)
-        left = None if deadline is None else deadline - time.monotonic()
+        left = out_of_time.seconds_left(study)
         if left is not None and left <= 0:
             return
-        if finished + running < max_trials:
+        if max_trials is None or finished + running < max_trials:
             study.optimize(
                 objective,
-                n_trials=max_trials - finished - running,
+                n_trials=None if max_trials is None else max_trials - finished - running,
                 timeout=left,
                 catch=(Exception,),
-                callbacks=[stop, progress],
+                callbacks=[stop, out_of_time, progress],
                 gc_after_trial=True,
             )
         elif running and has_heartbeat(study):
@@ -272,13 +316,13 @@ def run_search(
     study: optuna.Study,
     objective: Objective,
     *,
-    max_trials: int,
-    deadline: float | None,
+    max_trials: int | None,
     first_trials: Sequence[dict[str, Any]] = (),
     interrupt: SearchInterrupt | None = None,
     verbose: int = 0,
 ) -> bool:
-    """Run the study until ``max_trials`` trials count in it, the budget ends, or Ctrl-C.
+    """Run the study until ``max_trials`` trials count in it, no trial may start within the
+    objective's deadline, or Ctrl-C.
 
     Several processes may run this on one study in a shared storage: ``max_trials`` is then
     global, and with a heartbeat storage each waits for the others' last trials, so that all
@@ -290,12 +334,10 @@ def run_search(
         From :func:`open_study`, with its sampler set.
     objective : Objective
         The trial function.
-    max_trials : int
+    max_trials : int or None
         Finished trials (complete, pruned or failed; a trial retried after its process died
-        counts once) the study should hold, counting those of a resumed study.
-    deadline : float or None
-        ``time.monotonic()`` value after which no trial starts (running ones are stopped by
-        the objective, which shares it).
+        counts once) the study should hold, counting those of a resumed study. None: no cap,
+        the objective's deadline ends the search.
     first_trials : sequence of dict
         Parameters enqueued before the sampler starts, on a new study only.
     interrupt : SearchInterrupt, optional
@@ -319,11 +361,12 @@ def run_search(
             for params in first_trials[:max_trials]:
                 study.enqueue_trial(params, skip_if_exists=True)
         finished, _ = counted_trials(study)
-        progress = _Progress(max(0, max_trials - finished), deadline, verbose)
+        total = None if max_trials is None else max(0, max_trials - finished)
+        progress = _Progress(total, objective.deadline, verbose)
         interrupted = False
         try:
             with interrupt.installed():
-                _optimize(study, objective, max_trials, deadline, progress)
+                _optimize(study, objective, max_trials, progress)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -371,6 +414,7 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
             "best_epoch": attrs.get("best_epoch"),
             "n_params": attrs.get("n_params"),
             "seconds": attrs.get("seconds"),
+            "epoch_seconds": attrs.get("epoch_seconds"),
             "fail_reason": reason,
             "worker": attrs.get("worker"),
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import json
+import functools
 import logging
 import math
 import os
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 from optuna.exceptions import TrialPruned
+from optuna.trial import FrozenTrial
 from skorch.callbacks import Callback
 
 from ..exceptions import SearchError
@@ -23,106 +24,48 @@ from ..nn import GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
 from ..space.sampling import ProbeTrial
 from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
+from .data import DataSource, TrialData
 from .storage import trial_index
 
-__all__ = ["BestTrial", "DataSource", "Objective", "TrialData"]
+__all__ = ["PROCESS", "BestTrial", "Objective", "final_model_seconds"]
 
 #: a trial out of GPU memory is retried with half its batch, down to this size
 MIN_OOM_BATCH_SIZE = 8
 
+#: the time kept for the final model is its measured estimate times this, plus a second
+RESERVE_MARGIN = 1.2
+RESERVE_FIXED = 1.0
+
 logger = logging.getLogger("sknas")
 
 #: who runs a trial, recorded with it: host and process id
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
-@dataclass
-class TrialData:
-    """Encoded training and validation data."""
+def final_model_seconds(trial: FrozenTrial, n_rows: int) -> float:
+    """Estimated seconds to prepare the inputs of ``trial`` and train its network on
+    ``n_rows`` rows for its best epoch count, from what the trial measured on its own rows.
 
-    X_train: Any
-    y_train: np.ndarray
-    X_valid: Any
-    y_valid: np.ndarray
+    Parameters
+    ----------
+    trial : optuna.trial.FrozenTrial
+        A completed trial of :class:`Objective`.
+    n_rows : int
+        Rows the final model trains on.
 
-    @property
-    def n_train(self) -> int:
-        y = self.y_train
-        return len(next(iter(y.values())) if isinstance(y, dict) else y)
+    Returns
+    -------
+    float
+    """
+    attrs = trial.user_attrs
+    ratio = n_rows / attrs.get("train_rows", n_rows)
+    per_epoch = attrs.get("epoch_seconds")
+    training = per_epoch * attrs.get("best_epoch", 1) if per_epoch is not None else attrs["seconds"]
+    return RESERVE_MARGIN * ratio * (attrs.get("prep_seconds", 0.0) + training) + RESERVE_FIXED
 
 
 def _rows(X: Any, rows: np.ndarray) -> Any:
     return {k: v[rows] for k, v in X.items()} if isinstance(X, dict) else X[rows]
-
-
-class DataSource:
-    """The data of a search, encoded once per input configuration and split once.
-
-    Parameters
-    ----------
-    adapters : list
-        One fitted input adapter per graph input, with ``info_for(config)`` and
-        ``transform(X, config)``.
-    names : list of str
-        The graph's input names; several inputs are given to the network as a dict.
-    X : list
-        Raw data of each input, for the rows of ``y``.
-    y : ndarray
-        Encoded targets.
-    train, valid : ndarray of int
-        Row split. Ignored when ``validation`` is given.
-    validation : (list, ndarray), optional
-        Raw inputs and encoded targets of separate validation data.
-    """
-
-    def __init__(
-        self,
-        adapters: list[Any],
-        names: Sequence[str],
-        X: list[Any],
-        y: np.ndarray,
-        train: np.ndarray | None = None,
-        valid: np.ndarray | None = None,
-        validation: tuple[list[Any], np.ndarray] | None = None,
-    ) -> None:
-        self.adapters = adapters
-        self.names = list(names)
-        self.X = X
-        self.y = y
-        self.train = train
-        self.valid = valid
-        self.validation = validation
-        self._cache: dict[str, TrialData] = {}
-
-    @property
-    def input_infos(self) -> list[Callable[[dict], TensorInfo]]:
-        """For the sampler: each input's TensorInfo as a function of its configuration."""
-        return [adapter.info_for for adapter in self.adapters]
-
-    def infos(self, configs: Sequence[dict]) -> list[TensorInfo]:
-        return [a.info_for(c) for a, c in zip(self.adapters, configs)]
-
-    def _encode(self, raw: list[Any], configs: Sequence[dict]) -> Any:
-        parts = [a.transform(x, c) for a, x, c in zip(self.adapters, raw, configs)]
-        return parts[0] if len(parts) == 1 else dict(zip(self.names, parts))
-
-    def data(self, configs: Sequence[dict]) -> TrialData:
-        """Training and validation data as the sampled input configurations present it."""
-        key = json.dumps(list(configs), sort_keys=True)
-        if key not in self._cache:
-            X = self._encode(self.X, configs)
-            if self.validation is not None:
-                X_val, y_val = self.validation
-                data = TrialData(X, self.y, self._encode(X_val, configs), y_val)
-            else:
-                data = TrialData(
-                    _rows(X, self.train),
-                    _rows(self.y, self.train),
-                    _rows(X, self.valid),
-                    _rows(self.y, self.valid),
-                )
-            self._cache[key] = data
-        return self._cache[key]
 
 
 @dataclass
@@ -156,7 +99,12 @@ class Objective:
         Base seed; the trial in place ``n`` of the search trains under torch seed
         ``seed + n`` (see :func:`~sknas.search.storage.trial_index`).
     deadline : float or None
-        ``time.monotonic()`` value after which running trials stop.
+        ``time.monotonic()`` value by which the whole fit ends, final model included.
+    final_rows : int, optional
+        Rows the final model is trained on; the time it needs (estimated from the best trial
+        so far) is kept out of the search. None: no final training to wait for.
+    setup_seconds : float
+        Seconds the input adapters took to fit, to be spent again for the final model.
     interrupted : callable
         Returns True once the user asked the search to stop (Ctrl-C).
     class_weight : ndarray, optional
@@ -186,6 +134,8 @@ class Objective:
         seed: int,
         deadline: float | None,
         interrupted: Callable[[], bool],
+        final_rows: int | None = None,
+        setup_seconds: float = 0.0,
         class_weight: np.ndarray | None = None,
         callbacks: Sequence[Callback] = (),
         max_model_size: int | None = None,
@@ -202,6 +152,8 @@ class Objective:
         self.patience = patience
         self.seed = seed
         self.deadline = deadline
+        self.final_rows = final_rows
+        self.setup_seconds = setup_seconds
         self.interrupted = interrupted
         self.class_weight = class_weight
         self.callbacks = list(callbacks)
@@ -218,6 +170,37 @@ class Objective:
     @property
     def monitor(self) -> str:
         return "valid_loss" if self.objective is None else "score"
+
+    def training_deadline(self, study: Any) -> float | None:
+        """When trials must stop training: the deadline less the final model's time,
+        estimated from the best trial so far."""
+        if self.deadline is None:
+            return None
+        if self.final_rows is None:
+            return self.deadline
+        try:
+            best = study.best_trial
+        except ValueError:
+            return self.deadline
+        return self.deadline - final_model_seconds(best, self.final_rows)
+
+    def _own_deadline(
+        self, best_deadline: float | None, prep: float, n_train: int, net: Any
+    ) -> float | None:
+        """When a running trial must stop: in time for the best trial's final model, and in
+        time for its own should it become the best, estimated from its epochs so far."""
+        if best_deadline is None or self.final_rows is None:
+            return best_deadline
+        training = sum(row["dur"] for row in net.history if "dur" in row)
+        own = RESERVE_MARGIN * self.final_rows / n_train * (prep + training) + RESERVE_FIXED
+        return min(best_deadline, self.deadline - own)
+
+    def start_deadline(self, study: Any) -> float | None:
+        """When no trial may start any more: the training deadline less the longest
+        preparation step seen, which a new input configuration could cost without a way to
+        stop it."""
+        deadline = self.training_deadline(study)
+        return None if deadline is None else deadline - self.source.slowest_preparation
 
     def sample(self, trial: Any) -> ArchitectureSpec:
         """The architecture and training settings of ``trial``."""
@@ -281,7 +264,7 @@ class Objective:
         trial.set_user_attr("architecture", spec.to_dict())
         seed = self.seed + trial_index(trial.study, trial.number)
         trial.set_user_attr("seed", seed)
-        trial.set_user_attr("worker", WORKER)
+        trial.set_user_attr("worker", PROCESS)
         module = self.build(spec, seed)
         n_params = count_parameters(module)
         trial.set_user_attr("n_params", n_params)
@@ -291,8 +274,14 @@ class Objective:
                 f"max_model_size={self.max_model_size:,}."
             )
         data = self.source.data(spec.input_configs())
+        trial.set_user_attr("train_rows", data.n_train)
+        prep = self.setup_seconds + self.source.preparation_seconds(spec.input_configs())
+        trial.set_user_attr("prep_seconds", prep)
+        best_deadline = self.training_deadline(trial.study)
         while True:
-            time_limit = TimeLimit(self.deadline)
+            time_limit = TimeLimit(
+                functools.partial(self._own_deadline, best_deadline, prep, data.n_train)
+            )
             net = self._net(trial, module, spec, data, time_limit)
             try:
                 with torch.random.fork_rng():
@@ -331,6 +320,8 @@ class Objective:
             raise FloatingPointError(f"the validation {self.monitor} is {value}.")
         trial.set_user_attr("epochs", len(done))
         trial.set_user_attr("best_epoch", best_epoch + 1)
+        durations = [row["dur"] for row in net.history if "dur" in row]
+        trial.set_user_attr("epoch_seconds", float(np.mean(durations)))
         if time_limit.expired_:
             trial.set_user_attr("stopped_by", "time_budget")
         if self.best is None or (value < self.best.value) == (self.direction == "minimize"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from optuna.exceptions import TrialPruned
@@ -44,19 +45,26 @@ class TimeLimit(Callback):
 
     Parameters
     ----------
-    deadline : float or None
-        Monotonic time after which training stops; None never stops.
+    deadline : float, callable or None
+        Monotonic time after which training stops; None never stops. A callable
+        ``deadline(net)`` is asked again at the start of every epoch, so that the deadline
+        can depend on the epochs trained so far.
     """
 
-    def __init__(self, deadline: float | None) -> None:
+    def __init__(self, deadline: float | Callable[[Any], float | None] | None) -> None:
         self.deadline = deadline
 
     def initialize(self) -> TimeLimit:
         self.expired_ = False
+        self.current_ = None if callable(self.deadline) else self.deadline
         return self
 
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        if callable(self.deadline):
+            self.current_ = self.deadline(net)
+
     def on_batch_end(self, net, **kwargs) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.current_ is not None and time.monotonic() > self.current_:
             self.expired_ = True
             raise KeyboardInterrupt
 

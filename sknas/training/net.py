@@ -78,6 +78,7 @@ class EpochLog:
         if self.show:
             tqdm.write(text)
 
+
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
