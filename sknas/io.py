@@ -4,48 +4,78 @@ A bundle is a folder:
 
 ``sknas.json``
     Format version, sknas and torch versions, the estimator class and parameters, the
-    architecture, the best trial, the classes, the fitted attributes, the SHA-256 of every
-    other file, and user metadata.
+    architecture, the best trial, the fitted attributes, the SHA-256 of every other file, and
+    user metadata.
 ``weights.safetensors``
     The network's weights.
 ``preprocessing.skops``
     The fitted input and target adapters, in skops' format (JSON plus arrays, loaded without
-    pickle; only sknas's and scikit-learn's own types are accepted).
+    pickle; only the exact types in :data:`TRUSTED_TYPES` are accepted).
 ``study.json``
     The finished trials, so that the leaderboard and the plots survive.
+``signature.json``
+    Only when the bundle was saved with a key: an HMAC-SHA256 of ``sknas.json``.
+
+The SHA-256 digests catch corruption (a truncated copy, a flipped bit), not tampering: whoever
+can change a file can change its digest too. Authenticity needs the signature, which only a
+holder of the key can make. Every value read from ``sknas.json`` is checked (type, range,
+known name) before it is set on the estimator.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import io
 import json
 import logging
+import math
 import warnings
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
+import safetensors
 import safetensors.torch
 import skops.io
 import torch
 from optuna.distributions import distribution_to_json, json_to_distribution
 from optuna.trial import TrialState
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.preprocessing import LabelEncoder, OrdinalEncoder
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from .exceptions import SearchError, SknasError
+from .data import (
+    ClassificationTarget,
+    ImageAdapter,
+    MultiLabelTarget,
+    RegressionTarget,
+    TabularAdapter,
+    TextAdapter,
+)
+from .data.text import TokenSequencer
+from .exceptions import GraphError, SearchError, SknasError
+from .nn import GraphModule
+from .nn.builder import BUILDERS
 from .search import leaderboard
 from .search.driver import quiet_optuna
+from .search.final import STATUSES
 from .search.storage import open_storage
-from .space import ArchitectureSpec
+from .space import ArchitectureSpec, TensorInfo
+from .space.training import OPTIMIZERS
 from .training import make_net
 
 __all__ = [
+    "TRUSTED_TYPES",
     "BundleError",
     "bundle_metadata",
     "estimator_from_study",
@@ -57,12 +87,14 @@ __all__ = [
 
 #: the bundle layout this sknas writes; it reads this one and older ones
 FORMAT = 1
-METADATA, WEIGHTS, PREPROCESSING, STUDY = (
+METADATA, WEIGHTS, PREPROCESSING, STUDY, SIGNATURE = (
     "sknas.json",
     "weights.safetensors",
     "preprocessing.skops",
     "study.json",
+    "signature.json",
 )
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
 ESTIMATORS = (
     "AutoModel",
     "NASImageClassifier",
@@ -74,15 +106,128 @@ ESTIMATORS = (
 )
 #: estimators whose parameters a study records fully (AutoModel's graph is not JSON)
 JOINABLE = ESTIMATORS[1:]
-#: fitted attributes kept in sknas.json
-FITTED = ("best_score_", "search_interrupted_", "fit_seconds_", "n_features_in_")
-#: types inside the preprocessing that skops does not trust by itself but sknas does
-TRUSTED_PREFIXES = ("sknas.data.", "sknas.space.spec.")
-TRUSTED_TYPES = ("numpy.dtype",)
+#: parameters a bundle never records (where the study was kept is not part of the model)
+NOT_SAVED = ("storage", "study_name")
+#: the fields of sknas.json; ``data`` may be absent
+FIELDS = (
+    "format",
+    "sknas",
+    "torch",
+    "estimator",
+    "params",
+    "params_left_out",
+    "architecture",
+    "best_trial",
+    "fitted",
+    "files",
+)
+OPTIONAL_FIELDS = ("data",)
+
+#: every type that preprocessing.skops may hold, and nothing else. It is what sknas.save
+#: writes for every estimator kind (tables, images, text as n-grams or word, character and
+#: SentencePiece sequences, AutoModels with several inputs and heads), measured with
+#: ``skops.io`` on such bundles; tests/test_bundle.py checks that it is exact. skops itself
+#: trusts many more scikit-learn types by default; sknas does not.
+TRUSTED_TYPES = frozenset(
+    f"{cls.__module__}.{cls.__name__}"
+    for cls in (
+        # containers and values
+        bytes,
+        dict,
+        int,
+        list,
+        slice,
+        str,
+        tuple,
+        np.dtype,
+        np.float32,
+        np.int64,
+        np.ndarray,
+        # scikit-learn inside the adapters
+        ColumnTransformer,
+        CountVectorizer,
+        LabelEncoder,
+        MissingIndicator,
+        OrdinalEncoder,
+        SimpleImputer,
+        TfidfTransformer,
+        TfidfVectorizer,
+        # sknas
+        ClassificationTarget,
+        ImageAdapter,
+        MultiLabelTarget,
+        RegressionTarget,
+        TabularAdapter,
+        TensorInfo,
+        TextAdapter,
+        TokenSequencer,
+    )
+)
+#: the kinds of skops node those types are stored as: never a function, method, partial,
+#: operator or other callable
+NODE_KINDS = frozenset(
+    {
+        "BytesNode",
+        "CachedNode",
+        "DTypeNode",
+        "DictNode",
+        "JsonNode",
+        "ListNode",
+        "NdArrayNode",
+        "ObjectNode",
+        "SliceNode",
+        "TupleNode",
+        "TypeNode",
+    }
+)
+#: the adapter each kind of input node and head reads its data with
+INPUT_ADAPTERS: dict[str, tuple[type, ...]] = {
+    "image_input": (ImageAdapter,),
+    "tabular_input": (TabularAdapter,),
+    "text_input": (TextAdapter,),
+}
+HEAD_TARGETS: dict[str, tuple[type, ...]] = {
+    "classification_head": (ClassificationTarget, MultiLabelTarget),
+    "regression_head": (RegressionTarget,),
+}
 
 
 class BundleError(SknasError, ValueError):
-    """A model bundle cannot be read: missing, damaged, tampered with, or too new."""
+    """A model bundle cannot be read: missing, corrupted or changed, not signed with the given
+    key, holding values or types sknas never writes, or from a newer format."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+#: fitted attributes kept in sknas.json, each with the check its saved value must pass and
+#: what that check allows; add a name here to keep a new fitted attribute in bundles
+FITTED: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "best_score_": (_is_number, "a finite number"),
+    "search_interrupted_": (lambda v: isinstance(v, bool), "true or false"),
+    "fit_seconds_": (lambda v: _is_number(v) and v >= 0, "a number of seconds >= 0"),
+    "search_seconds_": (lambda v: _is_number(v) and v >= 0, "a number of seconds >= 0"),
+    "refit_seconds_": (lambda v: _is_number(v) and v >= 0, "a number of seconds >= 0"),
+    "refit_status_": (lambda v: isinstance(v, str) and v in STATUSES, f"one of {list(STATUSES)}"),
+    "n_features_in_": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "feature_names_in_": (_is_names, "a list of column names (strings)"),
+}
+#: the training settings of an architecture, each with its check
+TRAINING: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, f"one of {list(OPTIMIZERS)}"),
+    "learning_rate": (lambda v: _is_number(v) and v > 0, "a finite number > 0"),
+    "weight_decay": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
+    "batch_size": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+}
 
 
 def _sha256(path: Path) -> str:
@@ -91,6 +236,28 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _key_bytes(key: bytes | str) -> bytes:
+    """The signing key as bytes (a str is encoded as UTF-8)."""
+    if isinstance(key, str):
+        secret = key.encode("utf-8")
+    elif isinstance(key, (bytes, bytearray, memoryview)):
+        secret = bytes(key)
+    else:
+        raise TypeError(
+            f"key must be bytes or str; received {type(key).__name__}. Pass the secret the "
+            f"bundle is signed with, e.g. key=os.environ['SKNAS_KEY']."
+        )
+    if not secret:
+        raise ValueError(
+            "key is empty; an empty key signs nothing. Pass a secret of 32 bytes or more."
+        )
+    return secret
+
+
+def _hmac(secret: bytes, content: bytes) -> str:
+    return hmac.new(secret, content, hashlib.sha256).hexdigest()
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -147,7 +314,13 @@ def _study_from_json(data: dict[str, Any]) -> optuna.Study:
     return study
 
 
-def save(estimator: Any, path: str | Path, *, data: dict[str, Any] | None = None) -> Path:
+def save(
+    estimator: Any,
+    path: str | Path,
+    *,
+    data: dict[str, Any] | None = None,
+    key: bytes | str | None = None,
+) -> Path:
     """Write a fitted estimator as a bundle folder that :func:`load` reads without pickle.
 
     Parameters
@@ -158,6 +331,10 @@ def save(estimator: Any, path: str | Path, *, data: dict[str, Any] | None = None
         Folder to write (created; files of an earlier bundle there are replaced).
     data : dict, optional
         JSON metadata kept with the bundle (the command line records how it read the data).
+    key : bytes or str, optional
+        Secret to sign the bundle with: an HMAC-SHA256 of ``sknas.json`` (which holds the
+        SHA-256 of every other file) is written to ``signature.json``. :func:`load` then
+        needs the same key. A str is encoded as UTF-8.
 
     Returns
     -------
@@ -168,8 +345,10 @@ def save(estimator: Any, path: str | Path, *, data: dict[str, Any] | None = None
     name = type(estimator).__name__
     if name not in ESTIMATORS:
         raise TypeError(f"save takes a fitted sknas estimator; received {name}.")
+    secret = None if key is None else _key_bytes(key)
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / SIGNATURE).unlink(missing_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in estimator.model_.module_.state_dict().items()}
     safetensors.torch.save_file(state, folder / WEIGHTS, metadata={"format": str(FORMAT)})
     skops.io.dump(
@@ -183,10 +362,12 @@ def save(estimator: Any, path: str | Path, *, data: dict[str, Any] | None = None
         "trials": _trials_json(study),
     }
     (folder / STUDY).write_text(json.dumps(study_data), encoding="utf-8")
-    params, left_out = estimator._json_params(exclude=("storage", "study_name"))
-    fitted = {k: getattr(estimator, k) for k in FITTED if hasattr(estimator, k)}
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = estimator.feature_names_in_.tolist()
+    params, left_out = estimator._json_params(exclude=NOT_SAVED)
+    fitted = {}
+    for attribute in FITTED:
+        if hasattr(estimator, attribute):
+            value = getattr(estimator, attribute)
+            fitted[attribute] = value.tolist() if isinstance(value, np.ndarray) else value
     metadata = {
         "format": FORMAT,
         "sknas": __version__,
@@ -200,62 +381,364 @@ def save(estimator: Any, path: str | Path, *, data: dict[str, Any] | None = None
         "data": data or {},
         "files": {f: _sha256(folder / f) for f in (WEIGHTS, PREPROCESSING, STUDY)},
     }
-    (folder / METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    content = json.dumps(metadata, indent=2).encode("utf-8")
+    (folder / METADATA).write_bytes(content)
+    if secret is not None:
+        signature = {"algorithm": SIGNATURE_ALGORITHM, "hmac": _hmac(secret, content)}
+        (folder / SIGNATURE).write_text(json.dumps(signature), encoding="utf-8")
     return folder
 
 
-def bundle_metadata(path: str | Path) -> dict[str, Any]:
-    """The checked ``sknas.json`` of a bundle.
+def _check_signature(folder: Path, content: bytes, key: bytes | str | None) -> None:
+    """Refuse a bundle whose signature is absent when a key is given, present when none is,
+    damaged, or not made with ``key`` over ``content``."""
+    file = folder / SIGNATURE
+    where = str(folder)
+    if key is None:
+        if file.is_file():
+            raise BundleError(
+                f"the bundle {where!r} is signed ({SIGNATURE}) but no key was given, so its "
+                f"signature cannot be checked; it is not loaded. Pass the key it was signed "
+                f"with: sknas.load(path, key=...). To load it unchecked, which trusts whoever "
+                f"could write the folder, delete {SIGNATURE} first."
+            )
+        return
+    secret = _key_bytes(key)
+    if not file.is_file():
+        raise BundleError(
+            f"a key was given but the bundle {where!r} is not signed (it has no {SIGNATURE}); "
+            f"it is not loaded. It was saved without key=, or its signature was removed. Sign "
+            f"it by saving the model again with sknas.save(estimator, path, key=...)."
+        )
+    try:
+        record = json.loads(file.read_text(encoding="utf-8"))
+        algorithm, given = record["algorithm"], record["hmac"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(
+            f"{SIGNATURE} in {where!r} is damaged ({exc}); it must be a JSON object with "
+            f"'algorithm' and 'hmac'. Save the model again with key=."
+        ) from None
+    if algorithm != SIGNATURE_ALGORITHM or not isinstance(given, str):
+        raise BundleError(
+            f"{SIGNATURE} in {where!r} holds algorithm {algorithm!r} and an hmac of type "
+            f"{type(given).__name__}; sknas signs with {SIGNATURE_ALGORITHM!r} and a hex "
+            f"string. Save the model again with key=."
+        )
+    if not hmac.compare_digest(_hmac(secret, content).encode(), given.encode("utf-8")):
+        raise BundleError(
+            f"the signature of the bundle {where!r} does not match: {METADATA} was changed "
+            f"after it was signed, or it was signed with another key. It is not loaded. Check "
+            f"the key; do not use a bundle from a source you do not trust."
+        )
 
-    Raises
-    ------
-    BundleError
-        When the folder is not a bundle, its metadata is damaged, it comes from a newer
-        format, or one of its files differs from the one that was saved.
-    """
-    folder = Path(path)
+
+def _invalid(folder: Path, field: str, value: Any, allowed: str) -> BundleError:
+    """The error for a value of ``sknas.json`` that sknas.save never writes."""
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return BundleError(
+        f"{METADATA} in {str(folder)!r}: {field} is {shown}; allowed: {allowed}. The file "
+        f"was changed after sknas.save wrote it, so the bundle is not loaded. Save the model "
+        f"again, or restore the bundle from a copy you trust."
+    )
+
+
+def _check_architecture(folder: Path, data: Any) -> None:
+    """Refuse an architecture that is not what sknas.save writes: unknown fields or block
+    types, nodes wired to nodes that do not come before them, bad training settings."""
+    fields = ("nodes", "inputs", "outputs", "training")
+    if not isinstance(data, dict) or set(data) != set(fields):
+        shown = sorted(data) if isinstance(data, dict) else data
+        raise _invalid(folder, "architecture", shown, f"an object with the fields {fields}")
+    for field in ("inputs", "outputs"):
+        names = data[field]
+        if not _is_names(names) or not names or len(set(names)) != len(names):
+            raise _invalid(
+                folder, f"architecture.{field}", names, "a non-empty list of distinct node names"
+            )
+    nodes = data["nodes"]
+    if not isinstance(nodes, list) or not nodes:
+        raise _invalid(folder, "architecture.nodes", nodes, "a non-empty list of nodes")
+    kinds: dict[str, str] = {}
+    for position, node in enumerate(nodes):
+        where = f"architecture.nodes[{position}]"
+        node_fields = ("name", "type", "inputs", "config")
+        if not isinstance(node, dict) or set(node) != set(node_fields):
+            shown = sorted(node) if isinstance(node, dict) else node
+            raise _invalid(folder, where, shown, f"an object with the fields {node_fields}")
+        name, kind, sources, config = (node[f] for f in node_fields)
+        if not isinstance(name, str) or not name or name in kinds:
+            raise _invalid(folder, f"{where}.name", name, "a name that no other node has")
+        if name in data["inputs"]:
+            if not isinstance(kind, str) or kind not in INPUT_ADAPTERS:
+                raise _invalid(folder, f"{where}.type", kind, f"one of {list(INPUT_ADAPTERS)}")
+            if sources != []:
+                raise _invalid(folder, f"{where}.inputs", sources, "[] (an input has none)")
+        else:
+            if not isinstance(kind, str) or kind not in BUILDERS:
+                raise _invalid(folder, f"{where}.type", kind, f"one of {sorted(BUILDERS)}")
+            if not _is_names(sources) or not sources or not set(sources) <= set(kinds):
+                raise _invalid(
+                    folder, f"{where}.inputs", sources, f"names of earlier nodes: {list(kinds)}"
+                )
+        if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+            raise _invalid(folder, f"{where}.config", config, "an object of named arguments")
+        kinds[name] = kind
+    for name in data["inputs"]:
+        if name not in kinds:
+            raise _invalid(folder, "architecture.inputs", name, f"one of the nodes {list(kinds)}")
+    for name in data["outputs"]:
+        if kinds.get(name) not in HEAD_TARGETS:
+            heads = [n for n, k in kinds.items() if k in HEAD_TARGETS]
+            raise _invalid(folder, "architecture.outputs", name, f"one of the heads {heads}")
+    training = data["training"]
+    if not isinstance(training, dict) or set(training) != set(TRAINING):
+        shown = sorted(training) if isinstance(training, dict) else training
+        raise _invalid(folder, "architecture.training", shown, f"the fields {list(TRAINING)}")
+    for field, (check, allowed) in TRAINING.items():
+        if not check(training[field]):
+            raise _invalid(folder, f"architecture.training.{field}", training[field], allowed)
+
+
+def _check_params(folder: Path, name: str, params: Any, left_out: Any) -> None:
+    """Refuse parameters the estimator does not have or whose values it would refuse."""
+    import sknas
+
+    cls = getattr(sknas, name)
+    known = [p for p in cls().get_params(deep=False) if p not in NOT_SAVED]
+    if not isinstance(params, dict):
+        raise _invalid(folder, "params", params, "an object of the estimator's parameters")
+    for param in params:
+        if param not in known:
+            raise _invalid(folder, "params", param, f"parameters of {name}: {known}")
+    if not _is_names(left_out) or not set(left_out) <= set(known) - set(params):
+        raise _invalid(folder, "params_left_out", left_out, "a list of the other parameters' names")
+    try:
+        cls(**params)._validate_params()
+    except InvalidParameterError as exc:
+        raise BundleError(
+            f"{METADATA} in {str(folder)!r}: params holds a value {name} refuses: {exc} The "
+            f"file was changed after sknas.save wrote it, so the bundle is not loaded. Save "
+            f"the model again, or restore the bundle from a copy you trust."
+        ) from None
+
+
+def _check_metadata(folder: Path, metadata: dict[str, Any]) -> None:
+    """Refuse a ``sknas.json`` holding a field or value that sknas.save never writes."""
+    missing = [f for f in FIELDS if f not in metadata]
+    unknown = sorted(set(metadata) - set(FIELDS) - set(OPTIONAL_FIELDS))
+    if missing or unknown:
+        problems = [f"lacks the field(s) {missing}"] if missing else []
+        problems += [f"holds unknown field(s) {unknown}"] if unknown else []
+        raise BundleError(
+            f"{METADATA} in {str(folder)!r} {' and '.join(problems)}; bundle format {FORMAT} "
+            f"has {list(FIELDS + OPTIONAL_FIELDS)}. Save the model again, or restore the "
+            f"bundle from a copy you trust."
+        )
+    for field in ("sknas", "torch"):
+        if not isinstance(metadata[field], str):
+            raise _invalid(folder, field, metadata[field], "a version string")
+    name = metadata["estimator"]
+    if name not in ESTIMATORS:
+        raise _invalid(folder, "estimator", name, f"one of {list(ESTIMATORS)}")
+    files = metadata["files"]
+    if not isinstance(files, dict) or set(files) != {WEIGHTS, PREPROCESSING, STUDY}:
+        shown = sorted(files) if isinstance(files, dict) else files
+        raise _invalid(folder, "files", shown, f"the digests of {[WEIGHTS, PREPROCESSING, STUDY]}")
+    _check_params(folder, name, metadata["params"], metadata["params_left_out"])
+    _check_architecture(folder, metadata["architecture"])
+    best = metadata["best_trial"]
+    if not _is_int(best) or best < 0:
+        raise _invalid(folder, "best_trial", best, "a trial number (an integer >= 0)")
+    fitted = metadata["fitted"]
+    if not isinstance(fitted, dict):
+        raise _invalid(folder, "fitted", fitted, "an object of fitted attributes")
+    for attribute, value in fitted.items():
+        if attribute not in FITTED:
+            raise _invalid(folder, "fitted", attribute, f"the attributes {list(FITTED)}")
+        check, allowed = FITTED[attribute]
+        if not check(value):
+            raise _invalid(folder, f"fitted.{attribute}", value, allowed)
+    names, count = fitted.get("feature_names_in_"), fitted.get("n_features_in_")
+    if names is not None and count is not None and len(names) != count:
+        raise _invalid(
+            folder, "fitted.feature_names_in_", names, f"{count} names (fitted.n_features_in_)"
+        )
+    if not isinstance(metadata.get("data", {}), dict):
+        raise _invalid(folder, "data", metadata["data"], "an object")
+
+
+def _open(folder: Path, key: bytes | str | None) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The checked metadata of a bundle and the bytes of its other files, each read once."""
     if not (folder / METADATA).is_file():
         raise BundleError(
             f"{str(folder)!r} is not an sknas model bundle: it has no {METADATA}. Bundles are "
             f"written by sknas.save or `sknas search --out`."
         )
+    content = (folder / METADATA).read_bytes()
+    _check_signature(folder, content, key)
     try:
-        metadata = json.loads((folder / METADATA).read_text(encoding="utf-8"))
-        version, files = int(metadata["format"]), dict(metadata["files"])
-    except (ValueError, KeyError, TypeError) as exc:
+        metadata = json.loads(content)
+    except ValueError as exc:
         raise BundleError(f"{METADATA} in {str(folder)!r} is damaged ({exc}).") from None
+    if not isinstance(metadata, dict):
+        raise BundleError(
+            f"{METADATA} in {str(folder)!r} is damaged: it holds a JSON "
+            f"{type(metadata).__name__}, not an object."
+        )
+    version = metadata.get("format")
+    if not _is_int(version) or version < 1:
+        raise _invalid(folder, "format", version, f"a bundle format number, 1 to {FORMAT}")
     if version > FORMAT:
         raise BundleError(
             f"the bundle was written by sknas {metadata.get('sknas')} in bundle format "
             f"{version}; this sknas ({__version__}) reads formats up to {FORMAT}. Upgrade "
             f"sknas to load it."
         )
+    files = metadata.get("files")
+    files = files if isinstance(files, dict) else {}
+    contents = {}
     for name in (WEIGHTS, PREPROCESSING, STUDY):
         file = folder / name
         if not file.is_file():
             raise BundleError(f"the bundle {str(folder)!r} lacks {name}.")
-        if _sha256(file) != files.get(name):
+        contents[name] = file.read_bytes()
+        if hashlib.sha256(contents[name]).hexdigest() != files.get(name):
             raise BundleError(
-                f"{name} in {str(folder)!r} differs from the file that was saved (modified or "
-                f"truncated); it is not loaded. Save the model again."
+                f"{name} in {str(folder)!r} is corrupted or changed: its SHA-256 differs from "
+                f"the one {METADATA} recorded when it was saved. It is not loaded; save the "
+                f"model again or copy the bundle anew. (This check catches damage, not "
+                f"deliberate edits: sign bundles with key= for that.)"
             )
-    return metadata
+    _check_metadata(folder, metadata)
+    return metadata, contents
 
 
-def _load_preprocessing(file: Path) -> dict[str, Any]:
-    untrusted = skops.io.get_untrusted_types(file=file)
-    refused = [
-        t for t in untrusted if not t.startswith(TRUSTED_PREFIXES) and t not in TRUSTED_TYPES
-    ]
+def bundle_metadata(path: str | Path, *, key: bytes | str | None = None) -> dict[str, Any]:
+    """The checked ``sknas.json`` of a bundle.
+
+    Parameters
+    ----------
+    path : str or Path
+        The bundle folder.
+    key : bytes or str, optional
+        The key the bundle was signed with; needed for a signed bundle, refused for an
+        unsigned one (see :func:`load`).
+
+    Returns
+    -------
+    dict
+        The content of ``sknas.json``, every field checked.
+
+    Raises
+    ------
+    BundleError
+        When the folder is not a bundle, its signature does not match ``key``, a file is
+        corrupted or changed, a value in ``sknas.json`` is not one sknas.save writes, or it
+        comes from a newer format.
+    """
+    return _open(Path(path), key)[0]
+
+
+def _skops_types(folder: Path, data: bytes) -> set[tuple[str, str]]:
+    """Every (type, node kind) in a skops file, read from its schema without loading it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise BundleError(
+            f"{PREPROCESSING} in {str(folder)!r} is not a skops file ({exc}). Save the model again."
+        ) from None
+    found, pending = set(), [schema]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if "__class__" in item or "__module__" in item or "__loader__" in item:
+                kind = f"{item.get('__module__')}.{item.get('__class__')}"
+                found.add((kind, str(item.get("__loader__"))))
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def _load_preprocessing(folder: Path, data: bytes) -> dict[str, Any]:
+    """The adapters of ``preprocessing.skops``, when it holds the types sknas writes only."""
+    found = _skops_types(folder, data)
+    refused = sorted({kind for kind, _ in found} - TRUSTED_TYPES)
     if refused:
         raise BundleError(
-            f"{file.name} holds types that sknas does not load: {refused}. The bundle was not "
-            f"written by sknas.save."
+            f"{PREPROCESSING} in {str(folder)!r} holds type(s) that sknas never writes: "
+            f"{refused}. It is not loaded: sknas loads only the {len(TRUSTED_TYPES)} types of "
+            f"sknas.io.TRUSTED_TYPES. The file was replaced or not written by sknas.save; "
+            f"save the model again."
         )
-    return skops.io.load(file, trusted=untrusted)
+    nodes = sorted({node for _, node in found} - NODE_KINDS)
+    if nodes:
+        raise BundleError(
+            f"{PREPROCESSING} in {str(folder)!r} stores values as {nodes} (callables), which "
+            f"sknas never writes; allowed: {sorted(NODE_KINDS)}. It is not loaded; save the "
+            f"model again."
+        )
+    try:
+        return skops.io.loads(data, trusted=sorted(TRUSTED_TYPES))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BundleError(
+            f"{PREPROCESSING} in {str(folder)!r} cannot be read ({exc}). Save the model again."
+        ) from None
 
 
-def load(path: str | Path, *, device: str | None = None) -> Any:
+def _check_adapters(folder: Path, adapters: Any, spec: ArchitectureSpec) -> None:
+    """Refuse preprocessing that does not feed the architecture's inputs and heads."""
+    if (
+        not isinstance(adapters, dict)
+        or set(adapters) != {"inputs", "targets"}
+        or not all(isinstance(v, list) for v in adapters.values())
+    ):
+        raise BundleError(
+            f"{PREPROCESSING} in {str(folder)!r} holds a {type(adapters).__name__}, not the "
+            f"{{'inputs': [...], 'targets': [...]}} that sknas.save writes. Save the model again."
+        )
+    kinds = {node.name: node.type for node in spec.nodes}
+    for role, names, held, allowed in (
+        ("input", spec.inputs, adapters["inputs"], INPUT_ADAPTERS),
+        ("head", spec.outputs, adapters["targets"], HEAD_TARGETS),
+    ):
+        if len(held) != len(names):
+            raise BundleError(
+                f"{PREPROCESSING} in {str(folder)!r} holds {len(held)} {role} adapter(s); the "
+                f"architecture has {len(names)} {role}(s) {list(names)}. Save the model again."
+            )
+        for name, adapter in zip(names, held):
+            classes = allowed[kinds[name]]
+            if not isinstance(adapter, classes) or not hasattr(adapter, "info_"):
+                needed = " or ".join(c.__name__ for c in classes)
+                raise BundleError(
+                    f"{PREPROCESSING} in {str(folder)!r} does not fit the architecture: "
+                    f"{role} {name!r} ({kinds[name]}) needs a fitted {needed}; the bundle "
+                    f"holds {type(adapter).__name__}. Save the model again."
+                )
+
+
+def _read_study(folder: Path, data: bytes, best: int) -> tuple[optuna.Study, Any]:
+    """The saved study and its trial ``best``, which must have completed."""
+    try:
+        study = _study_from_json(json.loads(data))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BundleError(
+            f"{STUDY} in {str(folder)!r} cannot be read as the saved trials ({exc!r}). Save "
+            f"the model again."
+        ) from None
+    completed = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    trial = next((t for t in completed if t.number == best), None)
+    if trial is None:
+        numbers = [t.number for t in completed]
+        raise _invalid(folder, "best_trial", best, f"a completed trial of {STUDY}: {numbers}")
+    return study, trial
+
+
+def load(path: str | Path, *, device: str | None = None, key: bytes | str | None = None) -> Any:
     """Rebuild a fitted estimator from a bundle written by :func:`save`, without pickle.
 
     Parameters
@@ -265,6 +748,10 @@ def load(path: str | Path, *, device: str | None = None) -> Any:
     device : str, optional
         Torch device of the loaded network; None uses CUDA when the saved estimator asked for
         it (or for "auto") and it is available here, else the CPU.
+    key : bytes or str, optional
+        The key the bundle was signed with (:func:`save` with ``key=``). A signed bundle is
+        refused without it, and an unsigned one is refused with it, so that code which
+        passes a key never runs a bundle nobody signed.
 
     Returns
     -------
@@ -274,54 +761,79 @@ def load(path: str | Path, *, device: str | None = None) -> Any:
     Raises
     ------
     BundleError
-        When the bundle is damaged, tampered with, too new, or its weights do not match its
-        architecture.
+        When the bundle's signature does not match ``key``, a file is corrupted or changed, a
+        value in ``sknas.json`` or a type in the preprocessing is not one sknas.save writes,
+        the bundle is too new, or its weights do not match its architecture.
     """
     import sknas
 
     folder = Path(path)
-    metadata = bundle_metadata(folder)
-    name = metadata.get("estimator")
-    if name not in ESTIMATORS:
-        raise BundleError(f"the bundle names an unknown estimator {name!r}.")
-    cls = getattr(sknas, name)
-    known = cls().get_params(deep=False)
-    estimator = cls(**{k: v for k, v in metadata["params"].items() if k in known})
-    adapters = _load_preprocessing(folder / PREPROCESSING)
+    metadata, contents = _open(folder, key)
+    estimator = getattr(sknas, metadata["estimator"])(**metadata["params"])
+    spec = ArchitectureSpec.from_dict(metadata["architecture"])
+    adapters = _load_preprocessing(folder, contents[PREPROCESSING])
+    _check_adapters(folder, adapters, spec)
     estimator.input_adapters_ = adapters["inputs"]
     estimator.target_adapters_ = adapters["targets"]
-    spec = ArchitectureSpec.from_dict(metadata["architecture"])
     estimator.best_architecture_ = spec
-    for key, value in metadata["fitted"].items():
-        setattr(
-            estimator, key, np.asarray(value, dtype=object) if key.endswith("names_in_") else value
-        )
-    study = _study_from_json(json.loads((folder / STUDY).read_text(encoding="utf-8")))
+    for attribute, value in metadata["fitted"].items():
+        if attribute.endswith("names_in_"):
+            value = np.asarray(value, dtype=object)
+        setattr(estimator, attribute, value)
+    study, best = _read_study(folder, contents[STUDY], metadata["best_trial"])
     estimator.study_ = study
-    estimator.best_trial_ = next(t for t in study.trials if t.number == metadata["best_trial"])
-    estimator.best_params_ = dict(estimator.best_trial_.params)
+    estimator.best_trial_ = best
+    estimator.best_params_ = dict(best.params)
     estimator.leaderboard_ = leaderboard(study)
     if device is None:
         wanted = metadata["params"].get("device", "auto")
         device = "cuda" if wanted in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
-    estimator.model_ = _network(estimator, spec, folder / WEIGHTS, device)
+    estimator.model_ = _network(estimator, spec, contents[WEIGHTS], device)
     return estimator
 
 
-def _network(estimator: Any, spec: ArchitectureSpec, weights: Path, device: str) -> Any:
-    from .nn import GraphModule
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
+
+def _network(estimator: Any, spec: ArchitectureSpec, weights: bytes, device: str) -> Any:
+    """The skorch net of ``spec`` with the saved weights, checked against the architecture
+    before any real tensor of it is allocated."""
     targets = [a.info_ for a in estimator.target_adapters_]
     infos = [a.info_ for a in estimator.input_adapters_]
     try:
-        module = GraphModule(spec, infos, targets)
-        module.load_state_dict(safetensors.torch.load_file(weights, device="cpu"), strict=True)
-    except (RuntimeError, KeyError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
+        state = safetensors.torch.load(weights)
+    except safetensors.SafetensorError as exc:
         raise BundleError(
-            f"the weights in {weights.name} do not match the bundle's architecture ({first}); "
-            f"the bundle is not consistent."
+            f"{WEIGHTS} is not a safetensors file ({exc}). Save the model again."
         ) from None
+    try:
+        with torch.device("meta"):
+            skeleton = GraphModule(spec, infos, targets)
+    except (GraphError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+        raise BundleError(
+            f"the architecture in {METADATA} cannot be built on the bundle's preprocessing "
+            f"({_first_line(exc)}); the bundle is not consistent. Save the model again."
+        ) from None
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        missing, extra = sorted(expected.keys() - found), sorted(found.keys() - expected)
+        shaped = sorted(k for k in expected.keys() & found if expected[k] != found[k])
+        detail = (
+            f"{missing[0]!r} is missing"
+            if missing
+            else f"{extra[0]!r} is not in the architecture"
+            if extra
+            else f"{shaped[0]!r} has shape {found[shaped[0]]}, not {expected[shaped[0]]}"
+        )
+        raise BundleError(
+            f"the weights in {WEIGHTS} do not match the bundle's architecture ({detail}); "
+            f"the bundle is not consistent. Save the model again."
+        )
+    module = GraphModule(spec, infos, targets)
+    module.load_state_dict(state, strict=True)
     net = make_net(module, spec, targets, max_epochs=1, device=device)
     net.initialize()
     net.module_.load_state_dict(module.state_dict())
