@@ -2,9 +2,9 @@
 
 sklearn's ``parametrize_with_checks`` only feeds 2-D numeric arrays. These checks take the data
 as arguments, so image and text estimators are held to the same rules: fit returns self,
-``__init__`` only stores, fit leaves parameters alone, ``NotFittedError`` before fit, clone,
-pickle round trip with identical predictions, parameter validation, ``Pipeline`` and
-``cross_val_score``.
+``__init__`` only stores, fit leaves parameters alone, ``NotFittedError`` before fit,
+predictions and probabilities that are the network's own, clone, pickle round trip with
+identical predictions, parameter validation, ``Pipeline`` and ``cross_val_score``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,26 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
+
+
+def assert_network_probabilities(estimator, X):
+    """``predict_proba`` of a fitted single-head classifier is the softmax of its network's own
+    outputs (not renormalized afterwards), its rows sum to 1, and ``predict`` is the most
+    probable class. Returns the probabilities."""
+    proba = estimator.predict_proba(X)
+    with torch.no_grad():
+        logits = estimator.model_.module_(*estimator.export_preprocessor()(X))
+    np.testing.assert_allclose(proba, torch.softmax(logits.double(), dim=1).numpy(), atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(estimator.predict(X), estimator.classes_[proba.argmax(axis=1)])
+    return proba
 
 
 def check_init_only_stores(estimator, X, y):
@@ -47,15 +62,15 @@ def check_fit_returns_self_and_keeps_params(estimator, X, y):
 def check_predictions(estimator, X, y):
     est = clone(estimator).fit(X, y)
     pred = est.predict(X)
-    assert pred.shape[0] == len(X)
+    assert pred.shape == np.shape(y)
     if is_classifier(est):
-        assert set(np.unique(pred)) <= set(np.unique(y))
-        proba = est.predict_proba(X)
-        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
-        assert 0 <= est.score(X, y) <= 1
+        np.testing.assert_array_equal(est.classes_, np.unique(y))
+        assert pred.dtype == np.asarray(y).dtype
+        assert_network_probabilities(est, X)
+        assert est.score(X, y) == accuracy_score(y, pred)
     else:
         assert np.isfinite(pred).all()
-        assert np.isfinite(est.score(X, y))
+        assert est.score(X, y) == pytest.approx(r2_score(y, pred))
 
 
 def check_pickle_round_trip(estimator, X, y):
@@ -73,8 +88,9 @@ def check_param_validation(estimator, X, y):
 
 def check_pipeline_and_cross_val_score(estimator, X, y):
     pipe = make_pipeline(clone(estimator)).fit(X, y)
-    assert pipe.predict(X).shape[0] == len(X)
-    scores = cross_val_score(clone(estimator), X, y, cv=2)
+    alone = clone(estimator).fit(X, y)
+    np.testing.assert_array_equal(pipe.predict(X), alone.predict(X))
+    scores = cross_val_score(clone(estimator), X, y, cv=2, error_score="raise")
     assert scores.shape == (2,) and np.isfinite(scores).all()
 
 

@@ -4,13 +4,15 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import cross_val_score
 
 import sknas
 
-from .checks import CHECKS
+from .checks import CHECKS, assert_network_probabilities
 
 FAST = {"max_trials": 1, "epochs": 2, "random_state": 0}
 
@@ -44,7 +46,13 @@ def test_the_documented_multi_task_example_runs_as_written(digits):
         assert types.count(block) == 1
     proba = model.predict_proba(x_test)
     assert proba.shape == (10, 10)
-    assert np.isfinite(model.score(x_test, [y_kind[:10], y_quality[:10]]))
+    with torch.no_grad():
+        logits, quality_out = model.model_.module_(*model.export_preprocessor()(x_test))
+    np.testing.assert_allclose(proba, torch.softmax(logits.double(), dim=1).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(y_kind_pred, model.classes_[proba.argmax(axis=1)])
+    np.testing.assert_allclose(y_quality_pred, quality_out.numpy().ravel())
+    scores = [accuracy_score(y_kind[:10], y_kind_pred), r2_score(y_quality[:10], y_quality_pred)]
+    assert model.score(x_test, [y_kind[:10], y_quality[:10]]) == pytest.approx(np.mean(scores))
 
 
 def test_several_inputs_by_list_and_by_name(digits):
@@ -80,8 +88,13 @@ def test_multi_label_head_predicts_label_sets():
     model = sknas.AutoModel(inputs=inp, outputs=head, max_trials=1, epochs=20, random_state=0)
     model.fit(X, Y)
     pred = model.predict(X)
-    assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
-    assert model.predict_proba(X).shape == Y.shape
+    assert pred.shape == Y.shape
+    proba = model.predict_proba(X)
+    with torch.no_grad():
+        logits = model.model_.module_(*model.export_preprocessor()(X))
+    # one sigmoid per label, not a softmax over the labels
+    np.testing.assert_allclose(proba, torch.sigmoid(logits.double()).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(pred, (proba > 0.5).astype(int))
     assert (pred == Y).mean() > 0.8
     with pytest.raises(ValueError, match="indicator matrix"):
         clone(model).fit(X, y)
@@ -149,5 +162,7 @@ def test_clone_pickle_and_cross_validation(digits):
     assert twin.get_params()["inputs"] is not model.inputs
     model.fit(images, labels)
     restored = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(restored.predict(images[:9]), model.predict(images[:9]))
-    assert cross_val_score(twin, images, labels, cv=2).shape == (2,)
+    np.testing.assert_array_equal(restored.predict_proba(images), model.predict_proba(images))
+    assert_network_probabilities(restored, images)
+    scores = cross_val_score(twin, images, labels, cv=2, error_score="raise")
+    assert scores.shape == (2,) and np.isfinite(scores).all()

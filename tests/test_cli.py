@@ -65,7 +65,9 @@ def test_predict_writes_labels_and_probabilities(iris_model, iris_csv, tmp_path,
     data = pd.read_csv(iris_csv).drop(columns="species")
     model = sknas.load(iris_model)
     assert predictions["prediction"].tolist() == model.predict(data).tolist()
-    np.testing.assert_allclose(predictions.iloc[:, 1:].sum(axis=1), 1.0, atol=1e-6)
+    proba = predictions.iloc[:, 1:].to_numpy()
+    np.testing.assert_allclose(proba, model.predict_proba(data), rtol=1e-12)
+    assert predictions["prediction"].tolist() == model.classes_[proba.argmax(axis=1)].tolist()
 
 
 def test_show_prints_the_architecture_and_scores(iris_model, capsys):
@@ -96,7 +98,8 @@ def test_text_column(tmp_path, capsys):
     assert main([*args, "--out", str(out)]) == 0
     assert capsys.readouterr().out.startswith("NASTextClassifier")
     assert main(["predict", str(out), str(path), "--out", str(tmp_path / "p.csv")]) == 0
-    assert len(pd.read_csv(tmp_path / "p.csv")) == 60
+    predictions = pd.read_csv(tmp_path / "p.csv")["prediction"]
+    assert predictions.tolist() == sknas.load(out).predict(texts).tolist()
 
 
 def test_image_dir(tmp_path, capsys):
@@ -106,7 +109,7 @@ def test_image_dir(tmp_path, capsys):
     names = []
     for i, image in enumerate(digits.images[:120]):
         names.append(f"{i}.png")
-        Image.fromarray((image * 16).astype(np.uint8)).save(folder / names[-1])
+        Image.fromarray((image * 15).astype(np.uint8)).save(folder / names[-1])
     path = tmp_path / "labels.csv"
     pd.DataFrame({"file": names, "digit": digits.target[:120]}).to_csv(path, index=False)
     out = tmp_path / "model"
@@ -114,7 +117,9 @@ def test_image_dir(tmp_path, capsys):
     assert main([*args, "--out", str(out)]) == 0
     assert capsys.readouterr().out.startswith("NASImageClassifier")
     assert main(["predict", str(out), str(path), "--out", str(tmp_path / "p.csv")]) == 0
-    assert len(pd.read_csv(tmp_path / "p.csv")) == 120
+    predictions = pd.read_csv(tmp_path / "p.csv")["prediction"]
+    images = (digits.images[:120] * 15).astype(np.uint8)
+    assert predictions.tolist() == sknas.load(out).predict(images).tolist()
 
 
 @pytest.mark.parametrize(
