@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from datasets import mnist_test
-from report import environment, main
+from report import environment, main, search_note
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import RidgeCV
@@ -64,31 +64,28 @@ def baseline_rows(name, X_train, X_test, y_train, y_test):
     return rows
 
 
-def search_in_child(queue, split_name, budget, max_trials):
+def search_in_child(queue, split_name, budget):
     """Run one classifier search in a fresh process, so its peak memory is its own."""
     X_train, X_test, y_train, y_test = digits_split() if split_name == "digits" else mnist_split()
     start = time.perf_counter()
-    clf = sknas.NASImageClassifier(
-        max_trials=max_trials, time_budget=budget, random_state=SEED
-    ).fit(X_train, y_train)
+    clf = sknas.NASImageClassifier(time_budget=budget, random_state=SEED).fit(X_train, y_train)
     seconds = time.perf_counter() - start
-    states = clf.leaderboard_["state"].value_counts().to_dict()
     queue.put(
         {
             "score": clf.score(X_test, y_test),
             "seconds": seconds,
             "peak_mb": peak_rss_mb(),
-            "trials": ", ".join(f"{n} {s.lower()}" for s, n in states.items()),
+            "trials": search_note(clf, budget, seconds),
             "spec": clf.best_architecture_.to_json(),
             "best_epoch": int(clf.best_trial_.user_attrs["best_epoch"]),
         }
     )
 
 
-def run_child(split_name, budget, max_trials):
+def run_child(split_name, budget):
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=search_in_child, args=(queue, split_name, budget, max_trials))
+    process = context.Process(target=search_in_child, args=(queue, split_name, budget))
     process.start()
     result = queue.get()
     process.join()
@@ -150,7 +147,7 @@ def run(quick: bool) -> str:
     budgets = {"digits": 10 if quick else 60, "mnist": 20 if quick else 300}
 
     rows += baseline_rows("digits 8x8", *digits_split())
-    digits = run_child("digits", budgets["digits"], 200)
+    digits = run_child("digits", budgets["digits"])
     rows.append(
         (
             "digits 8x8",
@@ -158,15 +155,14 @@ def run(quick: bool) -> str:
             "sknas NASImageClassifier",
             digits["score"],
             digits["seconds"],
-            f"time_budget={budgets['digits']}s, peak memory {digits['peak_mb']:.0f} MB, "
-            f"trials: {digits['trials']}",
+            f"peak memory {digits['peak_mb']:.0f} MB; {digits['trials']}",
         )
     )
     print(rows[-1], flush=True)
 
     X_train, X_test, y_train, y_test = mnist_split()
     rows += baseline_rows("MNIST 8k/2k", X_train, X_test, y_train, y_test)
-    mnist = run_child("mnist", budgets["mnist"], 200)
+    mnist = run_child("mnist", budgets["mnist"])
     rows.append(
         (
             "MNIST 8k/2k",
@@ -174,8 +170,7 @@ def run(quick: bool) -> str:
             "sknas NASImageClassifier",
             mnist["score"],
             mnist["seconds"],
-            f"time_budget={budgets['mnist']}s, peak memory {mnist['peak_mb']:.0f} MB, "
-            f"trials: {mnist['trials']}",
+            f"peak memory {mnist['peak_mb']:.0f} MB; {mnist['trials']}",
         )
     )
     print(rows[-1], flush=True)
@@ -188,10 +183,11 @@ def run(quick: bool) -> str:
     rows.append(
         ("MNIST digit value", "RMSE", "RidgeCV", ridge_rmse, time.perf_counter() - start, "")
     )
-    start = time.perf_counter()
     budget = 30 if quick else 120
-    reg = sknas.NASImageRegressor(max_trials=200, time_budget=budget, random_state=SEED)
+    reg = sknas.NASImageRegressor(time_budget=budget, random_state=SEED)
+    start = time.perf_counter()
     reg.fit(X_train, y_train.astype(float))
+    seconds = time.perf_counter() - start
     rmse = root_mean_squared_error(y_test, reg.predict(X_test))
     rows.append(
         (
@@ -199,8 +195,8 @@ def run(quick: bool) -> str:
             "RMSE",
             "sknas NASImageRegressor",
             rmse,
-            time.perf_counter() - start,
-            f"time_budget={budget}s, lower is better",
+            seconds,
+            f"lower is better; {search_note(reg, budget, seconds)}",
         )
     )
     print(rows[-1], flush=True)

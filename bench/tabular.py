@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 from datasets import adult, california_housing
-from report import environment, main
+from report import environment, main, search_note
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -108,14 +108,11 @@ def run(quick: bool) -> str:
             results.append((label, model.score(X_test, y_test), time.perf_counter() - start, ""))
         estimator = (
             sknas.NASTabularClassifier if task == "classification" else sknas.NASTabularRegressor
-        )(max_trials=200, time_budget=budget, random_state=SEED)
+        )(time_budget=budget, random_state=SEED)
         start = time.perf_counter()
         estimator.fit(X_train, y_train)
         seconds = time.perf_counter() - start
-        trials = estimator.leaderboard_["state"].value_counts().to_dict()
-        note = f"time_budget={budget}s, trials: " + ", ".join(
-            f"{n} {s.lower()}" for s, n in trials.items()
-        )
+        note = search_note(estimator, budget, seconds)
         results.append(("sknas", estimator.score(X_test, y_test), seconds, note))
         best = max(score for label, score, _, _ in results if label != "sknas")
         for label, score, secs, note in results:

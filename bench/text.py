@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from datasets import ag_news_test, emobank, sms_spam
-from report import environment, main
+from report import environment, main, search_note
 from scipy.stats import pearsonr
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -43,15 +43,10 @@ def classification(name, texts, labels, budget):
     )
     base = baseline.score(X_test, y_test)
     clf, secs = timed(
-        lambda: sknas.NASTextClassifier(max_trials=200, time_budget=budget, random_state=SEED).fit(
-            X_train, y_train
-        )
+        lambda: sknas.NASTextClassifier(time_budget=budget, random_state=SEED).fit(X_train, y_train)
     )
     score = clf.score(X_test, y_test)
-    states = clf.leaderboard_["state"].value_counts().to_dict()
-    note = f"time_budget={budget}s; trials: " + ", ".join(
-        f"{n} {s.lower()}" for s, n in states.items()
-    )
+    note = search_note(clf, budget, secs)
     return [
         f"| {name} | accuracy | TF-IDF + LogisticRegression | {base:.4f} | 1.0000 | "
         f"{base_secs:.1f} | word 1-2 grams, C=10 |",
@@ -75,7 +70,7 @@ def regression(budget):
     baseline, base_secs = timed(lambda: tfidf(RidgeCV()).fit(train["text"], train["V"]))
     base_pred = baseline.predict(test["text"])
     reg, secs = timed(
-        lambda: sknas.NASTextRegressor(max_trials=200, time_budget=budget, random_state=SEED).fit(
+        lambda: sknas.NASTextRegressor(time_budget=budget, random_state=SEED).fit(
             train["text"], train["V"]
         )
     )
@@ -84,7 +79,12 @@ def regression(budget):
     rows = []
     for label, p, s, note in [
         ("TF-IDF + RidgeCV", base_pred, base_secs, "word 1-2 grams"),
-        ("sknas NASTextRegressor", pred, secs, f"time_budget={budget}s; best: {describe(reg)}"),
+        (
+            "sknas NASTextRegressor",
+            pred,
+            secs,
+            f"{search_note(reg, budget, secs)}; best: {describe(reg)}",
+        ),
     ]:
         r2 = r2_score(test["V"], p)
         rows.append(

@@ -1,0 +1,81 @@
+"""Sampler benchmark: the default TPE (multivariate, grouped) against independent TPE.
+
+Before, sknas sampled with Optuna's independent TPE (each parameter modelled on its own); the
+default is now TPE with ``multivariate=True, group=True``, which models the parameters that
+trials sample together jointly, within each branch of the conditional space. Same data,
+split, budget and seed for both; scores are on held-out data.
+
+Run from the repository root: ``python bench/sampler.py`` (``--quick`` for a smoke run).
+Writes ``bench/results/sampler.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import optuna
+from report import environment, main, search_note
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.model_selection import train_test_split
+
+import sknas
+
+RESULTS = Path(__file__).resolve().parent / "results" / "sampler.md"
+SEED = 0
+
+
+def searches(quick: bool):
+    budget = 10 if quick else 60
+    digits = load_digits()
+    cancer = load_breast_cancer(return_X_y=True)
+    diabetes = load_diabetes(return_X_y=True)
+    return [
+        ("digits 8x8", "accuracy", sknas.NASImageClassifier, digits.images, digits.target, budget),
+        ("breast cancer", "accuracy", sknas.NASTabularClassifier, *cancer, budget),
+        ("diabetes", "R²", sknas.NASTabularRegressor, *diabetes, budget),
+    ]
+
+
+def samplers() -> dict:
+    return {
+        "TPE, multivariate and grouped (default)": "tpe",
+        "TPE, independent (before)": optuna.samplers.TPESampler(seed=SEED),
+    }
+
+
+def run(quick: bool) -> str:
+    rows = []
+    for name, metric, cls, X, y, budget in searches(quick):
+        stratify = y if metric == "accuracy" else None
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=SEED, stratify=stratify
+        )
+        scores = {}
+        for label, sampler in samplers().items():
+            estimator = cls(time_budget=budget, sampler=sampler, random_state=SEED)
+            start = time.perf_counter()
+            estimator.fit(X_train, y_train)
+            seconds = time.perf_counter() - start
+            scores[label] = estimator.score(X_test, y_test)
+            rows.append(
+                f"| {name} | {metric} | {label} | {scores[label]:.4f} | "
+                f"{scores[label] / next(iter(scores.values())):.4f} | "
+                f"{search_note(estimator, budget, seconds)} |"
+            )
+            print(rows[-1], flush=True)
+    header = [
+        "# Sampler benchmark",
+        "",
+        environment("sampler.py", quick),
+        "One seeded 75/25 split per dataset (stratified for classification); scores on the "
+        "held-out 25%; `ratio` divides by the default sampler's score.",
+        "",
+        "| data | metric | sampler | score | ratio to default | notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    return "\n".join(header + rows) + "\n"
+
+
+if __name__ == "__main__":
+    main(run, __doc__, RESULTS)
