@@ -27,7 +27,8 @@ def _canonical(data: Any) -> Any:
     if data is None:
         return None
     array = np.asarray(data)
-    return array.astype(object) if array.dtype.kind == "U" else array
+    # a strided view and its pickled copy in another process hold the same values
+    return array.astype(object) if array.dtype.kind == "U" else np.ascontiguousarray(array)
 
 
 def fingerprint(*data: Any) -> str:

@@ -184,11 +184,11 @@ class Objective:
             return self.deadline
         return self.deadline - final_model_seconds(best, self.final_rows)
 
-    def _own_deadline(
-        self, best_deadline: float | None, prep: float, n_train: int, net: Any
-    ) -> float | None:
-        """When a running trial must stop: in time for the best trial's final model, and in
-        time for its own should it become the best, estimated from its epochs so far."""
+    def _own_deadline(self, study: Any, prep: float, n_train: int, net: Any) -> float | None:
+        """When a running trial must stop: in time for the final model of the best trial so
+        far (which may change while it runs, in other processes), and in time for its own
+        should it become the best, estimated from its epochs so far."""
+        best_deadline = self.training_deadline(study)
         if best_deadline is None or self.final_rows is None:
             return best_deadline
         training = sum(row["dur"] for row in net.history if "dur" in row)
@@ -277,10 +277,9 @@ class Objective:
         trial.set_user_attr("train_rows", data.n_train)
         prep = self.setup_seconds + self.source.preparation_seconds(spec.input_configs())
         trial.set_user_attr("prep_seconds", prep)
-        best_deadline = self.training_deadline(trial.study)
         while True:
             time_limit = TimeLimit(
-                functools.partial(self._own_deadline, best_deadline, prep, data.n_train)
+                functools.partial(self._own_deadline, trial.study, prep, data.n_train)
             )
             net = self._net(trial, module, spec, data, time_limit)
             try:
