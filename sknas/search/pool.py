@@ -32,10 +32,14 @@ def local_storage(workers: int, storage: Any, study_name: str | None) -> Iterato
 
 
 def _in_worker(
-    elsewhere: Callable[[float | None, int], Result], threads: int, left: float | None, index: int
+    elsewhere: Callable[[float | None, int], Result],
+    threads: int,
+    ends_at: float | None,
+    index: int,
 ) -> Result:
+    # the budget's end as a wall-clock time: the process's own start-up is counted in it
     torch.set_num_threads(threads)
-    return elsewhere(left, index)
+    return elsewhere(None if ends_at is None else ends_at - time.time(), index)
 
 
 def run_with_workers(
@@ -53,7 +57,7 @@ def run_with_workers(
         This process's part.
     elsewhere : callable
         Picklable; ``elsewhere(seconds_left, index)`` is run in worker ``index`` (from 1),
-        with the seconds left of the budget (None without one) when it was submitted.
+        with the seconds left of the budget once the worker has started (None without one).
     workers : int
         Processes in all, this one included.
     deadline : float or None
@@ -69,9 +73,9 @@ def run_with_workers(
     if workers == 1:
         return here(), []
     threads = max(1, torch.get_num_threads() // workers)
-    left = None if deadline is None else deadline - time.monotonic()
+    ends_at = None if deadline is None else time.time() + deadline - time.monotonic()
     pool = get_reusable_executor(max_workers=workers - 1)
-    others = [pool.submit(_in_worker, elsewhere, threads, left, i) for i in range(1, workers)]
+    others = [pool.submit(_in_worker, elsewhere, threads, ends_at, i) for i in range(1, workers)]
     with torch_threads(threads):
         result = here()
     return result, [future.result() for future in others]
