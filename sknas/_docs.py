@@ -82,11 +82,13 @@ ATTRIBUTES_DOC = """
     refit_status_ : str
         How the final model was made: ``"refit"`` (retrained on every row it may use),
         ``"trial_weights"`` (the best trial's own weights: ``refit=False`` or a search stopped
-        with Ctrl-C), ``"out_of_time"`` or ``"interrupted"`` (the refit hit the end of
-        ``time_budget`` or Ctrl-C, and the best trial's own weights are used instead, with a
-        warning) or ``"partial"`` (the training could not finish and the best trial's
-        weights were not held by this process: the network had fewer epochs; a warning says
-        so).
+        with Ctrl-C), ``"retrained"`` (the best trial's network trained again on its training
+        rows, where this process did not hold its weights: a trial of another machine or an
+        earlier session), ``"out_of_time"``, ``"interrupted"`` or ``"diverged"`` (the refit
+        hit the end of ``time_budget``, Ctrl-C or a non-finite loss, and the best trial's own
+        weights are used instead, with a warning) or ``"partial"`` (the training could not
+        finish and the best trial's weights were not held by this process: the network had
+        fewer epochs; a warning says so).
     search_seconds_ : float
         Wall-clock seconds from the start of ``fit`` to the end of the search (preprocessing
         included).

@@ -14,10 +14,11 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
+import optuna
 import torch
 from joblib import effective_n_jobs
 from scipy import sparse
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
@@ -35,6 +36,7 @@ from .search import (
     Objective,
     RefitData,
     SearchInterrupt,
+    check_completed,
     copy_to_memory,
     final_model,
     leaderboard,
@@ -83,6 +85,7 @@ def _worker_search(
     storage: Any,
     study_name: str,
     workers: int,
+    refit_on_validation_data: bool,
     seconds_left: float | None,
     index: int,
 ) -> tuple[bool, BestTrial | None]:
@@ -90,9 +93,29 @@ def _worker_search(
     weights of the best trial it ran."""
     deadline = None if seconds_left is None else time.monotonic() + seconds_left
     run = estimator._prepare(
-        X, y, validation_data, settings, storage, study_name, deadline, workers, index
+        X,
+        y,
+        validation_data,
+        settings,
+        storage,
+        study_name,
+        deadline,
+        workers,
+        index,
+        refit_on_validation_data=refit_on_validation_data,
     )
     return run.search(), run.objective.best
+
+
+@dataclass
+class _Inputs:
+    """Validated inputs (one per graph input) and encoded targets of a fit."""
+
+    names: list[str]
+    templates: list[Any]
+    X: list[Any]
+    y: Any
+    validation: tuple[list[Any], Any] | None
 
 
 @dataclass
@@ -224,54 +247,51 @@ class BaseNASEstimator(BaseEstimator):
                 return codes
         return None
 
+    def _validate_data(self, graph: Graph, X: Any, y: Any, validation_data: Any) -> _Inputs:
+        """Validate the inputs (each in its adapter's canonical form) and encode the targets,
+        before any study is opened or any training starts."""
+        names, heads = graph.input_names, graph.output_names
+        Xs = self._split_inputs(X, names)
+        templates = self._make_input_adapters(graph)
+        if len(Xs) == 1:
+            self._check_features(Xs[0], reset=True)
+        Xs = [adapter.validate(x) for adapter, x in zip(templates, Xs)]
+        ys = self._split_targets(y, heads)
+        self.target_adapters_ = [a.fit(t) for a, t in zip(self._make_target_adapters(graph), ys)]
+        check_consistent_length(*Xs, *ys)
+        yt = self._encode_targets(ys, heads)
+        validation = None
+        if validation_data is not None:
+            validation = self._validation(validation_data, templates, names, heads)
+        return _Inputs(names, templates, Xs, yt, validation)
+
     def _prepare_data(
-        self,
-        graph: Graph,
-        X: Any,
-        y: Any,
-        validation_data: Any,
-        size: float,
-        seed: int,
-        refit_on_validation_data: bool,
+        self, inputs: _Inputs, size: float, seed: int, refit_on_validation_data: bool
     ) -> tuple[DataSource, list[Any], RefitData, float, np.ndarray | None]:
-        """Validate and encode the targets, split the rows, and fit the preprocessing on the
-        training rows only (:func:`~sknas.search.prepare_data`).
+        """Split the rows and fit the preprocessing on the training rows only
+        (:func:`~sknas.search.prepare_data`).
 
         Returns the trials' data, the target adapters they train with, the rows of the
         final model, the seconds spent fitting the input adapters, and the trials' class
         weights.
         """
-        names, heads = graph.input_names, graph.output_names
-        Xs = self._split_inputs(X, names)
-        templates = self._make_input_adapters(graph)
-        for adapter, x in zip(templates, Xs):
-            adapter.validate(x)
-        if len(Xs) == 1:
-            self._check_features(Xs[0], reset=True)
-        ys = self._split_targets(y, heads)
-        self.target_adapters_ = [a.fit(t) for a, t in zip(self._make_target_adapters(graph), ys)]
-        check_consistent_length(*Xs, *ys)
-        yt = self._encode_targets(ys, heads)
-        split = validation = None
-        if validation_data is None:
-            codes = self._first_target(yt)
-            split = validation_indices(len(codes), size, seed, self._stratify(yt))
-        else:
-            validation = self._validation(validation_data, templates, names, heads)
+        codes = self._first_target(inputs.y)
+        split = None
+        if inputs.validation is None:
+            split = validation_indices(len(codes), size, seed, self._stratify(inputs.y))
         source, search_targets, refit, seconds = prepare_data(
-            templates,
-            names,
-            Xs,
-            yt,
+            inputs.templates,
+            inputs.names,
+            inputs.X,
+            inputs.y,
             self.target_adapters_,
             split=split,
-            validation=validation,
+            validation=inputs.validation,
             refit_on_validation=refit_on_validation_data,
         )
         if all(isinstance(a, FixedView) for a in source.adapters):
             # encode now, so that bad input fails before any training
             source.data([{} for _ in source.adapters])
-        codes = self._first_target(yt)
         class_weight = self._class_weight(codes if split is None else codes[split[0]])
         refit.class_weight = self._class_weight(self._first_target(refit.y))
         return source, search_targets, refit, seconds, class_weight
@@ -287,10 +307,9 @@ class BaseNASEstimator(BaseEstimator):
             )
         X_val = self._split_inputs(validation_data[0], names)
         y_val = self._split_targets(validation_data[1], heads)
-        for adapter, x in zip(templates, X_val):
-            adapter.validate(x)
         if len(X_val) == 1:
             self._check_features(X_val[0], reset=False)
+        X_val = [adapter.validate(x) for adapter, x in zip(templates, X_val)]
         check_consistent_length(*X_val, *y_val)
         try:
             return X_val, self._encode_targets(y_val, heads)
@@ -338,6 +357,11 @@ class BaseNASEstimator(BaseEstimator):
         started = time.monotonic()
         X = _resolve_x(X, x)
         self._validate_params()
+        if refit_on_validation_data and validation_data is None:
+            raise TypeError(
+                "refit_on_validation_data=True needs validation_data=(X_val, y_val); without "
+                "it the final model is already refit on every row of X."
+            )
         settings = self._fit_settings(overrides)
         deadline = None if self.time_budget is None else started + self.time_budget
         workers = effective_n_jobs(self.n_jobs)
@@ -355,7 +379,7 @@ class BaseNASEstimator(BaseEstimator):
             )
             elsewhere = functools.partial(
                 _worker_search,
-                self,
+                clone(self),
                 X,
                 y,
                 validation_data,
@@ -363,11 +387,13 @@ class BaseNASEstimator(BaseEstimator):
                 storage,
                 run.study.study_name,
                 workers,
+                refit_on_validation_data,
             )
             interrupted, others = run_with_workers(run.search, elsewhere, workers, deadline)
+            interrupted = interrupted or any(stopped for stopped, _ in others)
+            check_completed(run.study, interrupted)
             study = run.study if storage is self.storage else copy_to_memory(run.study)
         self.search_seconds_ = time.monotonic() - started
-        interrupted = interrupted or any(stopped for stopped, _ in others)
         self._set_search_results(study, interrupted)
         final = final_model(
             run.objective,
@@ -465,6 +491,7 @@ class BaseNASEstimator(BaseEstimator):
         max_epochs = epochs or self.auto_max_epochs
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
         graph = self._search_graph()
+        inputs = self._validate_data(graph, X, y, validation_data)
         persistent = storage is not None
         study = open_study(
             storage=storage,
@@ -480,14 +507,10 @@ class BaseNASEstimator(BaseEstimator):
         shared = self.storage is not None
         sampler_seed = (seed + worker + (zlib.crc32(PROCESS.encode()) if shared else 0)) % 2**32
         study.sampler = make_sampler(self.sampler, sampler_seed, shared=shared or workers > 1)
+        if worker and isinstance(self.sampler, optuna.samplers.BaseSampler):
+            study.sampler.reseed_rng()
         source, search_targets, refit, setup_seconds, class_weight = self._prepare_data(
-            graph,
-            X,
-            y,
-            validation_data,
-            settings["validation_split"],
-            seed,
-            refit_on_validation_data,
+            inputs, settings["validation_split"], seed, refit_on_validation_data
         )
         target_infos = [adapter.info_ for adapter in search_targets]
         if is_multi_task(target_infos) and self.objective is not None:

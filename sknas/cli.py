@@ -211,6 +211,12 @@ def _predict(args: argparse.Namespace) -> int:
 
     estimator = sknas.load(args.model)
     options = sknas.io.bundle_metadata(args.model).get("data", {})
+    for name in ("target", "text_column", "image_dir", "image_column"):
+        if not isinstance(options.get(name), (str, type(None))):
+            raise ValueError(
+                f"the bundle's data option {name!r} is {options[name]!r}; it must be a column "
+                f"or folder name. Save the model again with `sknas search --out`."
+            )
     X, _ = read_data(
         args.data,
         target=options.get("target"),

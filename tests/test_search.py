@@ -15,6 +15,7 @@ import sknas
 import sknas.search.final
 from sknas import NASTabularClassifier, NASTabularRegressor
 from sknas.data import validation_indices
+from sknas.training import TimeLimit
 
 FAST = {"max_trials": 1, "epochs": 2, "random_state": 0}
 
@@ -200,3 +201,46 @@ def test_ctrl_c_during_the_refit_keeps_the_best_trial_weights(iris, monkeypatch)
     assert clf.refit_status_ == "interrupted"
     assert any("interrupted" in str(w.message) for w in caught)
     np.testing.assert_allclose(clf.predict_proba(X), trial_weights.predict_proba(X), atol=1e-6)
+
+
+class _OutOfTime(TimeLimit):
+    """A time limit that runs out at the second training batch of the final model."""
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history[-1, "batches"]) == 2:
+            self.expired_ = True
+            raise KeyboardInterrupt
+
+
+def test_a_refit_out_of_time_falls_back_to_the_trial_weights(iris, monkeypatch):
+    X, y = iris
+    params = {"max_trials": 2, "epochs": 5, "batch_size": 16, "random_state": 0}
+    trial_weights = NASTabularClassifier(refit=False, **params).fit(X, y)
+    monkeypatch.setattr(sknas.search.final, "TimeLimit", _OutOfTime)
+    with pytest.warns(UserWarning, match="ran out of time"):
+        clf = NASTabularClassifier(**params).fit(X, y)
+    assert clf.refit_status_ == "out_of_time"
+    np.testing.assert_allclose(clf.predict_proba(X), trial_weights.predict_proba(X), atol=1e-6)
+    # with the preprocessing the trial was trained with: fitted on its training rows only
+    train, _ = _train_split(clf, len(y), y)
+    means = clf.input_adapter_.info_.meta["stats"]["mean"]
+    np.testing.assert_allclose(means, X[train].mean(axis=0), rtol=1e-5)
+
+
+def test_a_best_trial_of_an_earlier_session_is_trained_again(tmp_path, iris, monkeypatch):
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    params = {"max_trials": 2, "epochs": 3, "random_state": 0, "study_name": "s"}
+    NASTabularClassifier(storage=storage, **params).fit(X, y)
+    # nothing left to search: the best trial's weights are not held by this process
+    again = NASTabularClassifier(storage=storage, refit=False, **params).fit(X, y)
+    assert again.refit_status_ == "retrained"
+    assert len(again.model_.history) == again.best_trial_.user_attrs["best_epoch"]
+    train, _ = _train_split(again, len(y), y)
+    assert _refit_rows(again.model_) == len(train)
+    assert again.score(X, y) > 0.6
+    monkeypatch.setattr(sknas.search.final, "TimeLimit", _OutOfTime)
+    with pytest.warns(UserWarning, match="fewer epochs than its best trial"):
+        cut = NASTabularClassifier(storage=storage, **params).fit(X, y)
+    assert cut.refit_status_ == "partial"
+    assert len(cut.model_.history) == 1

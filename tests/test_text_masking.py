@@ -80,7 +80,7 @@ def test_appending_padding_does_not_change_the_output(adapter, trunk, reduction)
 
 
 @pytest.mark.parametrize("block", [sknas.DenseBlock, sknas.RNNBlock])
-def test_other_blocks_take_sequences_as_plain_tensors(adapter, block):
+def test_blocks_after_an_embedding_train(adapter, block):
     text = sknas.TextInput(representation="sequence", sequence_length=LONG, max_tokens=100)
     hidden = block()(sknas.Embedding()(text))
     graph = Graph(text, sknas.ClassificationHead()(hidden))

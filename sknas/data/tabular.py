@@ -63,9 +63,10 @@ class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
     def __init__(self, *, column_types: Mapping[Any, str] | None = None) -> None:
         self.column_types = column_types
 
-    def validate(self, X: Any) -> None:
-        """Raise sklearn's usual errors for input that is not a usable table."""
-        as_frame(X)
+    def validate(self, X: Any) -> pd.DataFrame:
+        """``X`` as a DataFrame, column types inferred once for all its rows; sklearn's
+        usual errors for input that is not a usable table."""
+        return as_frame(X)
 
     def _types(self, frame: pd.DataFrame) -> dict[Any, str]:
         types = {c: "categorical" if _is_categorical(frame[c]) else "numerical" for c in frame}

@@ -3,6 +3,7 @@
 from .data import DataSource, RefitData, TrialData, concat_rows, prepare_data
 from .driver import (
     SearchInterrupt,
+    check_completed,
     copy_to_memory,
     leaderboard,
     make_pruner,
@@ -23,6 +24,7 @@ __all__ = [
     "RefitData",
     "SearchInterrupt",
     "TrialData",
+    "check_completed",
     "concat_rows",
     "copy_to_memory",
     "final_model",

@@ -34,6 +34,7 @@ from .storage import (
 
 __all__ = [
     "SearchInterrupt",
+    "check_completed",
     "copy_to_memory",
     "leaderboard",
     "make_pruner",
@@ -348,12 +349,8 @@ def run_search(
     Returns
     -------
     interrupted : bool
-        True when the user stopped the search with Ctrl-C.
-
-    Raises
-    ------
-    SearchError
-        When no trial completed.
+        True when the user stopped the search with Ctrl-C. Whether any trial completed is
+        for :func:`check_completed` to say, once every process has stopped.
     """
     interrupt = interrupt or SearchInterrupt()
     with quiet_optuna():
@@ -371,6 +368,19 @@ def run_search(
             interrupted = True
         finally:
             progress.close()
+    return interrupted
+
+
+def check_completed(study: optuna.Study, interrupted: bool) -> None:
+    """Once every process of the search has stopped: raise if no trial completed.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When Ctrl-C stopped the search before any trial completed.
+    SearchError
+        When no trial completed.
+    """
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         if interrupted:
             raise KeyboardInterrupt("the search was interrupted before any trial completed")
@@ -381,7 +391,6 @@ def run_search(
         )
     if interrupted:
         logger.warning("search interrupted; keeping the best of the completed trials.")
-    return interrupted
 
 
 def copy_to_memory(study: optuna.Study) -> optuna.Study:

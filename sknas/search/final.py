@@ -7,6 +7,7 @@ preprocessing that was fitted for that trial.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
@@ -20,7 +21,7 @@ from sklearn.base import clone
 
 from ..nn import GraphModule
 from ..space import ArchitectureSpec
-from ..training import TimeLimit, make_net
+from ..training import DivergenceGuard, TimeLimit, make_net
 from .data import RefitData
 from .driver import SearchInterrupt
 from .objective import BestTrial, Objective
@@ -33,8 +34,11 @@ logger = logging.getLogger("sknas")
 STATUSES = {
     "refit": "refit on every row it may use",
     "trial_weights": "the best trial's own weights (refit=False, or the search was interrupted)",
+    "retrained": "the best trial's network trained again on its training rows: its weights "
+    "were not held by this process (a trial of another machine or of an earlier session)",
     "out_of_time": "the refit ran out of time; the best trial's own weights are used",
     "interrupted": "the refit was interrupted; the best trial's own weights are used",
+    "diverged": "the refit's loss was not finite; the best trial's own weights are used",
     "partial": "the final training could not finish and the best trial's weights are not "
     "held in this process: the network is trained for fewer epochs than its best trial",
 }
@@ -81,10 +85,12 @@ def _train(
     deadline: float | None,
     verbose: int,
 ) -> tuple[Any, bool]:
-    """Train ``spec`` on ``data`` for ``epochs``; whether the deadline cut it short."""
+    """Train ``spec`` on ``data`` for ``epochs``, with the trials' own callbacks; whether the
+    deadline cut it short."""
     infos = [a.info_for(c) for a, c in zip(adapters, spec.input_configs())]
     limit = TimeLimit(deadline)
     X, y = data
+    user = [(f"user_{i}", copy.deepcopy(cb)) for i, cb in enumerate(objective.callbacks)]
     net = make_net(
         _build(spec, infos, targets, seed),
         spec,
@@ -92,7 +98,7 @@ def _train(
         loss_weights=objective.loss_weights,
         max_epochs=epochs,
         class_weight=class_weight,
-        callbacks=[("time_limit", limit)],
+        callbacks=[("time_limit", limit), ("divergence", DivergenceGuard()), *user],
         device=objective.device,
         verbose=int(verbose >= 2),
         n_train=len(next(iter(y.values())) if isinstance(y, dict) else y),
@@ -180,7 +186,7 @@ def final_model(
     if refit is None and kept is not None:
         net = _from_weights(objective, kept, search_targets)
         return done(net, _select(source.adapters, spec), search_targets, "trial_weights")
-    net, cut = None, False
+    net, cut, diverged = None, False, False
     interrupt = SearchInterrupt()
     try:
         with interrupt.installed():
@@ -212,15 +218,18 @@ def final_model(
     except KeyboardInterrupt:
         # Ctrl-C outside skorch's training loop, e.g. while fitting the preprocessing
         interrupt.requested = True
+    except FloatingPointError:
+        if kept is None:
+            raise
+        net, diverged = None, True
     if net is not None and not cut and not interrupt.requested:
-        status = "trial_weights" if refit is None else "refit"
+        status = "retrained" if refit is None else "refit"
         return done(net, _select(adapters, spec), targets, status)
-    status = "interrupted" if interrupt.requested else "out_of_time"
+    status = "diverged" if diverged else "interrupted" if interrupt.requested else "out_of_time"
     if kept is not None:
+        hint = "" if diverged else "; raise time_budget to refit"
         warnings.warn(
-            f"{STATUSES[status]} (trial {trial.number}); raise time_budget to refit.",
-            UserWarning,
-            stacklevel=3,
+            f"{STATUSES[status]} (trial {trial.number}){hint}.", UserWarning, stacklevel=3
         )
         net = _from_weights(objective, kept, search_targets)
         return done(net, _select(source.adapters, spec), search_targets, status)

@@ -64,10 +64,6 @@ def final_model_seconds(trial: FrozenTrial, n_rows: int) -> float:
     return RESERVE_MARGIN * ratio * (attrs.get("prep_seconds", 0.0) + training) + RESERVE_FIXED
 
 
-def _rows(X: Any, rows: np.ndarray) -> Any:
-    return {k: v[rows] for k, v in X.items()} if isinstance(X, dict) else X[rows]
-
-
 @dataclass
 class BestTrial:
     """What is kept of the best trial so far: enough to use it without a refit."""
@@ -323,7 +319,9 @@ class Objective:
         trial.set_user_attr("epoch_seconds", float(np.mean(durations)))
         if time_limit.expired_:
             trial.set_user_attr("stopped_by", "time_budget")
-        if self.best is None or (value < self.best.value) == (self.direction == "minimize"):
+        # strictly better, as for Optuna's best trial: on a tie the earlier trial stays best
+        minimize = self.direction == "minimize"
+        if self.best is None or (value < self.best.value if minimize else value > self.best.value):
             state = {k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()}
             self.best = BestTrial(trial.number, float(value), spec, state)
         return float(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import tempfile
@@ -76,6 +77,10 @@ def run_with_workers(
     ends_at = None if deadline is None else time.time() + deadline - time.monotonic()
     pool = get_reusable_executor(max_workers=workers - 1)
     others = [pool.submit(_in_worker, elsewhere, threads, ends_at, i) for i in range(1, workers)]
-    with torch_threads(threads):
-        result = here()
+    try:
+        with torch_threads(threads):
+            result = here()
+    finally:
+        # the workers share this study's storage: none may outlive the search
+        concurrent.futures.wait(others)
     return result, [future.result() for future in others]

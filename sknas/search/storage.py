@@ -54,7 +54,6 @@ IDENTITY = ("sknas_estimator", "sknas_data")
 #: space or what a trial's score means, and must stay as the study recorded it.
 FREE_PARAMS = frozenset(
     {
-        "channels_last",
         "device",
         "max_trials",
         "pruner",
