@@ -35,6 +35,8 @@ MIN_OOM_BATCH_SIZE = 8
 #: the time kept for the final model is its measured estimate times this, plus a second
 RESERVE_MARGIN = 1.2
 RESERVE_FIXED = 1.0
+#: seconds between two readings of the best trial's final-model time
+RESERVE_REFRESH = 1.0
 
 logger = logging.getLogger("sknas")
 
@@ -158,6 +160,7 @@ class Objective:
         self.device = device
         self.verbose = verbose
         self.best: BestTrial | None = None
+        self._reserve: tuple[float, float] | None = None
 
     @property
     def direction(self) -> str:
@@ -169,16 +172,19 @@ class Objective:
 
     def training_deadline(self, study: Any) -> float | None:
         """When trials must stop training: the deadline less the final model's time,
-        estimated from the best trial so far."""
+        estimated from the best trial so far (asked of the study at most once a second)."""
         if self.deadline is None:
             return None
         if self.final_rows is None:
             return self.deadline
-        try:
-            best = study.best_trial
-        except ValueError:
-            return self.deadline
-        return self.deadline - final_model_seconds(best, self.final_rows)
+        now = time.monotonic()
+        if self._reserve is None or now - self._reserve[0] > RESERVE_REFRESH:
+            try:
+                seconds = final_model_seconds(study.best_trial, self.final_rows)
+            except ValueError:
+                seconds = 0.0
+            self._reserve = (now, seconds)
+        return self.deadline - self._reserve[1]
 
     def _own_deadline(self, study: Any, prep: float, n_train: int, net: Any) -> float | None:
         """When a running trial must stop: in time for the final model of the best trial so
@@ -225,6 +231,7 @@ class Objective:
             raise
         finally:
             trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
+            self._reserve = None  # this trial may be the new best
             if torch.cuda.is_available():
                 # a trial that ran out of GPU memory must not leave it to the next one
                 torch.cuda.empty_cache()
