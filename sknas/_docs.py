@@ -42,7 +42,7 @@ PARAMETERS_DOC = """
         them; -1 uses every core. Without ``storage`` they share a temporary journal file.
         None means 1.
     callbacks : list of skorch callbacks, optional
-        Extra skorch callbacks, copied for every trial.
+        Extra skorch callbacks, copied for every trial and for the final refit.
     max_model_size : int, optional
         Largest parameter count a trial may use; larger networks fail without training.
     refit : bool, default=True

@@ -175,7 +175,7 @@ def test_a_search_on_subword_sequences_saves_and_loads(sms, tmp_path):
     text = sknas.TextInput(representation="sequence", units="subword", max_tokens=500)
     out = sknas.TemporalReduction()(sknas.ConvBlock()(sknas.Embedding()(text)))
     model = sknas.AutoModel(
-        inputs=text, outputs=sknas.ClassificationHead()(out), max_trials=1, epochs=2
+        inputs=text, outputs=sknas.ClassificationHead()(out), max_trials=1, epochs=3, random_state=0
     ).fit(texts[:400], labels[:400])
     assert model.best_architecture_.input_configs()[0]["units"] == "subword"
     assert model.score(texts[400:600], labels[400:600]) > 0.8
