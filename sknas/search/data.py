@@ -22,7 +22,12 @@ from sklearn.utils import _safe_indexing
 
 from ..space import TensorInfo
 
-__all__ = ["DataSource", "RefitData", "TrialData", "concat_rows", "prepare_data"]
+__all__ = ["DataSource", "RefitData", "TrialData", "concat_rows", "n_rows", "prepare_data"]
+
+
+def n_rows(y: Any) -> int:
+    """Rows of encoded targets: an array, or a dict of arrays keyed by head name."""
+    return len(next(iter(y.values())) if isinstance(y, dict) else y)
 
 
 def concat_rows(a: Any, b: Any) -> Any:
@@ -52,8 +57,7 @@ class TrialData:
 
     @property
     def n_train(self) -> int:
-        y = self.y_train
-        return len(next(iter(y.values())) if isinstance(y, dict) else y)
+        return n_rows(self.y_train)
 
 
 class DataSource:
@@ -176,8 +180,7 @@ class RefitData:
 
     @property
     def n_rows(self) -> int:
-        y = self.y
-        return len(next(iter(y.values())) if isinstance(y, dict) else y)
+        return n_rows(self.y)
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:

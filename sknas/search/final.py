@@ -22,7 +22,7 @@ from sklearn.base import clone
 from ..nn import GraphModule
 from ..space import ArchitectureSpec
 from ..training import DivergenceGuard, TimeLimit, make_net
-from .data import RefitData
+from .data import RefitData, n_rows
 from .driver import SearchInterrupt
 from .objective import BestTrial, Objective
 
@@ -101,7 +101,7 @@ def _train(
         callbacks=[("time_limit", limit), ("divergence", DivergenceGuard()), *user],
         device=objective.device,
         verbose=int(verbose >= 2),
-        n_train=len(next(iter(y.values())) if isinstance(y, dict) else y),
+        n_train=n_rows(y),
     )
     with torch.random.fork_rng():
         torch.manual_seed(seed)
