@@ -49,7 +49,18 @@ PARAMETERS_DOC = """
         Retrain the best architecture on training plus validation rows for its best epoch
         count, its preprocessing fitted again on those rows (with ``validation_data``, on
         ``X`` only, unless ``fit(..., refit_on_validation_data=True)``). False keeps the best
-        trial's own weights and the preprocessing fitted on its training rows.
+        trial's own weights and the preprocessing fitted on its training rows. An ensemble's
+        members are refit only when the time left covers all of them; otherwise they keep
+        their trials' weights.
+    ensemble_size : int, default=10
+        Networks the final model may average. After the search, greedy ensemble selection
+        with replacement (Caruana et al., 2004) starts from the best trial and, for
+        ``ensemble_size`` rounds, adds the one of the ``ensemble_size`` best trials whose
+        validation predictions improve the average's objective most; the best round gives the
+        members and their weights (how often each was picked). Classifiers average
+        probabilities, regressors values, per head. Members share the best trial's
+        preprocessing (text trials with another representation are left out), and only
+        trials run by this fit's processes count. 1 keeps the best network alone.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; "auto" uses CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -71,18 +82,24 @@ ATTRIBUTES_DOC = """
         Its objective value (the validation loss when ``objective=None``).
     best_architecture_ : ArchitectureSpec
         Its network and training settings.
+    ensemble_ : sknas.search.Ensemble
+        The trials the final model averages: ``members`` (trial numbers, the best first),
+        ``weights``, ``score`` (the average's objective on the validation rows) and
+        ``rounds``. One member with weight 1 when no average beat the best trial.
     leaderboard_ : pandas.DataFrame
-        One row per trial, best first: number, state, score, epochs, best_epoch, n_params,
-        seconds, epoch_seconds (mean seconds per epoch), fail_reason, worker (host:process)
-        and the parameters.
+        One row per trial, best first: number, state, score, ensemble_weight, epochs,
+        best_epoch, n_params, seconds, epoch_seconds (mean seconds per epoch), fail_reason,
+        worker (host:process) and the parameters.
     model_ : skorch.NeuralNet
-        The final network, in eval mode.
+        The final network, in eval mode (for an ensemble, its module is a
+        :class:`~sknas.nn.EnsembleModule` of the members).
     search_interrupted_ : bool
         Whether the search was stopped with Ctrl-C.
     refit_status_ : str
         How the final model was made: ``"refit"`` (retrained on every row it may use),
-        ``"trial_weights"`` (the best trial's own weights: ``refit=False`` or a search stopped
-        with Ctrl-C), ``"retrained"`` (the best trial's network trained again on its training
+        ``"trial_weights"`` (the trials' own weights: ``refit=False``, a search stopped
+        with Ctrl-C, or an ensemble whose refit would not fit in ``time_budget``),
+        ``"retrained"`` (the best trial's network trained again on its training
         rows, where this process did not hold its weights: a trial of another machine or an
         earlier session), ``"out_of_time"``, ``"interrupted"`` or ``"diverged"`` (the refit
         hit the end of ``time_budget``, Ctrl-C or a non-finite loss, and the best trial's own

@@ -138,6 +138,7 @@ class AutoModel(BaseNASEstimator):
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -159,6 +160,7 @@ class AutoModel(BaseNASEstimator):
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

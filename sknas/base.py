@@ -31,13 +31,15 @@ from .exceptions import InvalidInputError
 from .nn import ExportedModel
 from .search import (
     PROCESS,
-    BestTrial,
     DataSource,
     Objective,
     RefitData,
     SearchInterrupt,
+    TrialWeights,
     check_completed,
+    choose_ensemble,
     copy_to_memory,
+    final_ensemble,
     final_model,
     leaderboard,
     local_storage,
@@ -88,9 +90,9 @@ def _worker_search(
     refit_on_validation_data: bool,
     seconds_left: float | None,
     index: int,
-) -> tuple[bool, BestTrial | None]:
+) -> tuple[bool, list[TrialWeights]]:
     """The trials of worker ``index`` of ``n_jobs``: whether Ctrl-C stopped them, and the
-    weights of the best trial it ran."""
+    weights of the best trials it ran."""
     deadline = None if seconds_left is None else time.monotonic() + seconds_left
     run = estimator._prepare(
         X,
@@ -104,7 +106,7 @@ def _worker_search(
         index,
         refit_on_validation_data=refit_on_validation_data,
     )
-    return run.search(), run.objective.best
+    return run.search(), run.objective.kept
 
 
 @dataclass
@@ -152,6 +154,7 @@ class BaseNASEstimator(BaseEstimator):
         "callbacks": [list, tuple, None],
         "max_model_size": [Interval(Integral, 1, None, closed="left"), None],
         "refit": ["boolean"],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -394,16 +397,32 @@ class BaseNASEstimator(BaseEstimator):
             check_completed(run.study, interrupted)
             study = run.study if storage is self.storage else copy_to_memory(run.study)
         self.search_seconds_ = time.monotonic() - started
+        held = [*run.objective.kept, *(k for _, kept in others for k in kept)]
+        self.ensemble_ = choose_ensemble(study, run.objective, held, self.ensemble_size)
         self._set_search_results(study, interrupted)
-        final = final_model(
-            run.objective,
-            study.best_trial,
-            [run.objective.best, *(best for _, best in others)],
-            run.search_targets,
-            None if interrupted else run.refit,
-            deadline=deadline,
-            verbose=self.verbose,
-        )
+        refit = None if interrupted else run.refit
+        if len(self.ensemble_.members) > 1:
+            members = set(self.ensemble_.members)
+            final = final_ensemble(
+                run.objective,
+                self.ensemble_,
+                {t.number: t for t in study.get_trials(deepcopy=False) if t.number in members},
+                held,
+                run.search_targets,
+                refit,
+                deadline=deadline,
+                verbose=self.verbose,
+            )
+        else:
+            final = final_model(
+                run.objective,
+                study.best_trial,
+                held,
+                run.search_targets,
+                refit,
+                deadline=deadline,
+                verbose=self.verbose,
+            )
         self.model_ = final.net
         self.input_adapters_ = final.input_adapters
         self.target_adapters_ = final.target_adapters
@@ -420,7 +439,7 @@ class BaseNASEstimator(BaseEstimator):
         self.best_architecture_ = ArchitectureSpec.from_dict(
             study.best_trial.user_attrs["architecture"]
         )
-        self.leaderboard_ = leaderboard(study)
+        self.leaderboard_ = leaderboard(study, self.ensemble_)
         self.search_interrupted_ = interrupted
 
     def _json_params(self, exclude: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
@@ -540,6 +559,8 @@ class BaseNASEstimator(BaseEstimator):
             loss_weights=self._loss_weights(graph),
             device=device,
             verbose=self.verbose,
+            keep=self.ensemble_size,
+            record_predictions=self.ensemble_size > 1,
         )
         objective.check_space()
         n_train = len(source.train if source.train is not None else self._first_target(source.y))

@@ -98,6 +98,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -118,6 +119,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -170,6 +172,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -189,6 +192,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

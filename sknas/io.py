@@ -64,10 +64,11 @@ from .data import (
 )
 from .data.text import TokenSequencer
 from .exceptions import GraphError, SearchError, SknasError
-from .nn import GraphModule
+from .nn import EnsembleModule, GraphModule
 from .nn.builder import BUILDERS
-from .search import leaderboard
+from .search import Ensemble, leaderboard
 from .search.driver import quiet_optuna
+from .search.ensemble import PREDICTIONS
 from .search.final import STATUSES
 from .search.storage import open_storage
 from .space import ArchitectureSpec, TensorInfo
@@ -85,8 +86,9 @@ __all__ = [
     "to_torchscript",
 ]
 
-#: the bundle layout this sknas writes; it reads this one and older ones
-FORMAT = 1
+#: the bundle layout this sknas writes; it reads this one and older ones (format 2 added
+#: ``ensemble``)
+FORMAT = 2
 METADATA, WEIGHTS, PREPROCESSING, STUDY, SIGNATURE = (
     "sknas.json",
     "weights.safetensors",
@@ -121,7 +123,9 @@ FIELDS = (
     "fitted",
     "files",
 )
-OPTIONAL_FIELDS = ("data",)
+OPTIONAL_FIELDS = ("data", "ensemble")
+#: the fields of ``ensemble`` in sknas.json
+ENSEMBLE_FIELDS = ("members", "weights", "score", "rounds", "architectures")
 
 #: every type that preprocessing.skops may hold, and nothing else. It is what sknas.save
 #: writes for every estimator kind (tables, images, text as n-grams or word, character and
@@ -268,7 +272,8 @@ def _trials_json(study: optuna.Study) -> list[dict[str, Any]]:
     trials = []
     for trial in study.get_trials(deepcopy=False):
         finished = trial.state.is_finished()
-        user_attrs = dict(trial.user_attrs)
+        # the validation predictions served the ensemble selection; the bundle keeps its result
+        user_attrs = {k: v for k, v in trial.user_attrs.items() if k != PREDICTIONS}
         if not finished:
             user_attrs["fail_reason"] = f"{trial.state.name.lower()} when the model was saved"
         trials.append(
@@ -379,6 +384,7 @@ def save(
         "best_trial": estimator.best_trial_.number,
         "fitted": fitted,
         "data": data or {},
+        "ensemble": _ensemble_json(estimator),
         "files": {f: _sha256(folder / f) for f in (WEIGHTS, PREPROCESSING, STUDY)},
     }
     content = json.dumps(metadata, indent=2).encode("utf-8")
@@ -387,6 +393,19 @@ def save(
         signature = {"algorithm": SIGNATURE_ALGORITHM, "hmac": _hmac(secret, content)}
         (folder / SIGNATURE).write_text(json.dumps(signature), encoding="utf-8")
     return folder
+
+
+def _ensemble_json(estimator: Any) -> dict[str, Any]:
+    """``ensemble_`` with the architecture of each member, for sknas.json."""
+    ensemble = estimator.ensemble_
+    trials = {t.number: t for t in estimator.study_.get_trials(deepcopy=False)}
+    return {
+        "members": list(ensemble.members),
+        "weights": list(ensemble.weights),
+        "score": ensemble.score,
+        "rounds": ensemble.rounds,
+        "architectures": [trials[n].user_attrs["architecture"] for n in ensemble.members],
+    }
 
 
 def _check_signature(folder: Path, content: bytes, key: bytes | str | None) -> None:
@@ -444,25 +463,26 @@ def _invalid(folder: Path, field: str, value: Any, allowed: str) -> BundleError:
     )
 
 
-def _check_architecture(folder: Path, data: Any) -> None:
+def _check_architecture(folder: Path, data: Any, field: str = "architecture") -> None:
     """Refuse an architecture that is not what sknas.save writes: unknown fields or block
-    types, nodes wired to nodes that do not come before them, bad training settings."""
+    types, nodes wired to nodes that do not come before them, bad training settings.
+    ``field`` names it in the error."""
     fields = ("nodes", "inputs", "outputs", "training")
     if not isinstance(data, dict) or set(data) != set(fields):
         shown = sorted(data) if isinstance(data, dict) else data
-        raise _invalid(folder, "architecture", shown, f"an object with the fields {fields}")
-    for field in ("inputs", "outputs"):
-        names = data[field]
+        raise _invalid(folder, field, shown, f"an object with the fields {fields}")
+    for part in ("inputs", "outputs"):
+        names = data[part]
         if not _is_names(names) or not names or len(set(names)) != len(names):
             raise _invalid(
-                folder, f"architecture.{field}", names, "a non-empty list of distinct node names"
+                folder, f"{field}.{part}", names, "a non-empty list of distinct node names"
             )
     nodes = data["nodes"]
     if not isinstance(nodes, list) or not nodes:
-        raise _invalid(folder, "architecture.nodes", nodes, "a non-empty list of nodes")
+        raise _invalid(folder, f"{field}.nodes", nodes, "a non-empty list of nodes")
     kinds: dict[str, str] = {}
     for position, node in enumerate(nodes):
-        where = f"architecture.nodes[{position}]"
+        where = f"{field}.nodes[{position}]"
         node_fields = ("name", "type", "inputs", "config")
         if not isinstance(node, dict) or set(node) != set(node_fields):
             shown = sorted(node) if isinstance(node, dict) else node
@@ -487,18 +507,18 @@ def _check_architecture(folder: Path, data: Any) -> None:
         kinds[name] = kind
     for name in data["inputs"]:
         if name not in kinds:
-            raise _invalid(folder, "architecture.inputs", name, f"one of the nodes {list(kinds)}")
+            raise _invalid(folder, f"{field}.inputs", name, f"one of the nodes {list(kinds)}")
     for name in data["outputs"]:
         if kinds.get(name) not in HEAD_TARGETS:
             heads = [n for n, k in kinds.items() if k in HEAD_TARGETS]
-            raise _invalid(folder, "architecture.outputs", name, f"one of the heads {heads}")
+            raise _invalid(folder, f"{field}.outputs", name, f"one of the heads {heads}")
     training = data["training"]
     if not isinstance(training, dict) or set(training) != set(TRAINING):
         shown = sorted(training) if isinstance(training, dict) else training
-        raise _invalid(folder, "architecture.training", shown, f"the fields {list(TRAINING)}")
-    for field, (check, allowed) in TRAINING.items():
-        if not check(training[field]):
-            raise _invalid(folder, f"architecture.training.{field}", training[field], allowed)
+        raise _invalid(folder, f"{field}.training", shown, f"the fields {list(TRAINING)}")
+    for setting, (check, allowed) in TRAINING.items():
+        if not check(training[setting]):
+            raise _invalid(folder, f"{field}.training.{setting}", training[setting], allowed)
 
 
 def _check_params(folder: Path, name: str, params: Any, left_out: Any) -> None:
@@ -567,6 +587,55 @@ def _check_metadata(folder: Path, metadata: dict[str, Any]) -> None:
         )
     if not isinstance(metadata.get("data", {}), dict):
         raise _invalid(folder, "data", metadata["data"], "an object")
+    if "ensemble" in metadata:
+        _check_ensemble(folder, metadata["ensemble"], best, metadata["architecture"])
+
+
+def _check_ensemble(folder: Path, data: Any, best: int, architecture: dict[str, Any]) -> None:
+    """Refuse an ensemble that is not what sknas.save writes: the best trial first, distinct
+    members, positive weights summing to one, an architecture per member."""
+    if not isinstance(data, dict) or set(data) != set(ENSEMBLE_FIELDS):
+        shown = sorted(data) if isinstance(data, dict) else data
+        raise _invalid(folder, "ensemble", shown, f"an object with the fields {ENSEMBLE_FIELDS}")
+    members, weights = data["members"], data["weights"]
+    if (
+        not isinstance(members, list)
+        or not members
+        or not all(_is_int(n) and n >= 0 for n in members)
+        or len(set(members)) != len(members)
+        or members[0] != best
+    ):
+        raise _invalid(
+            folder, "ensemble.members", members, f"distinct trials, best_trial ({best}) first"
+        )
+    if (
+        not isinstance(weights, list)
+        or len(weights) != len(members)
+        or not all(_is_number(w) and w > 0 for w in weights)
+        or abs(sum(weights) - 1.0) > 1e-6
+    ):
+        raise _invalid(
+            folder, "ensemble.weights", weights, f"{len(members)} numbers > 0 summing to 1"
+        )
+    if not _is_number(data["score"]):
+        raise _invalid(folder, "ensemble.score", data["score"], "a finite number")
+    if not _is_int(data["rounds"]) or data["rounds"] < len(members):
+        raise _invalid(folder, "ensemble.rounds", data["rounds"], f"an integer >= {len(members)}")
+    architectures = data["architectures"]
+    if not isinstance(architectures, list) or len(architectures) != len(members):
+        raise _invalid(
+            folder, "ensemble.architectures", architectures, f"{len(members)} architectures"
+        )
+    for position, spec in enumerate(architectures):
+        _check_architecture(folder, spec, f"ensemble.architectures[{position}]")
+        if (spec["inputs"], spec["outputs"]) != (architecture["inputs"], architecture["outputs"]):
+            raise _invalid(
+                folder,
+                f"ensemble.architectures[{position}]",
+                (spec["inputs"], spec["outputs"]),
+                f"the inputs and heads of architecture: {architecture['inputs']}, "
+                f"{architecture['outputs']}",
+            )
 
 
 def _open(folder: Path, key: bytes | str | None) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -784,11 +853,19 @@ def load(path: str | Path, *, device: str | None = None, key: bytes | str | None
     estimator.study_ = study
     estimator.best_trial_ = best
     estimator.best_params_ = dict(best.params)
-    estimator.leaderboard_ = leaderboard(study)
+    saved = metadata.get("ensemble")
+    if saved is None:  # format 1: the best trial alone
+        saved = {"members": [best.number], "weights": [1.0], "score": best.value, "rounds": 1}
+        saved["architectures"] = [metadata["architecture"]]
+    estimator.ensemble_ = Ensemble(
+        saved["members"], saved["weights"], float(saved["score"]), saved["rounds"]
+    )
+    estimator.leaderboard_ = leaderboard(study, estimator.ensemble_)
     if device is None:
         wanted = metadata["params"].get("device", "auto")
         device = "cuda" if wanted in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
-    estimator.model_ = _network(estimator, spec, contents[WEIGHTS], device)
+    members = [ArchitectureSpec.from_dict(a) for a in saved["architectures"]]
+    estimator.model_ = _network(estimator, members, saved["weights"], contents[WEIGHTS], device)
     return estimator
 
 
@@ -797,11 +874,22 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _network(estimator: Any, spec: ArchitectureSpec, weights: bytes, device: str) -> Any:
-    """The skorch net of ``spec`` with the saved weights, checked against the architecture
-    before any real tensor of it is allocated."""
+def _network(
+    estimator: Any,
+    members: list[ArchitectureSpec],
+    shares: list[float],
+    weights: bytes,
+    device: str,
+) -> Any:
+    """The skorch net of the network (one member) or ensemble (several) with the saved
+    weights, checked against the architectures before any real tensor is allocated."""
     targets = [a.info_ for a in estimator.target_adapters_]
     infos = [a.info_ for a in estimator.input_adapters_]
+
+    def build() -> torch.nn.Module:
+        networks = [GraphModule(spec, infos, targets) for spec in members]
+        return networks[0] if len(networks) == 1 else EnsembleModule(networks, shares, targets)
+
     try:
         state = safetensors.torch.load(weights)
     except safetensors.SafetensorError as exc:
@@ -810,7 +898,7 @@ def _network(estimator: Any, spec: ArchitectureSpec, weights: bytes, device: str
         ) from None
     try:
         with torch.device("meta"):
-            skeleton = GraphModule(spec, infos, targets)
+            skeleton = build()
     except (GraphError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
         raise BundleError(
             f"the architecture in {METADATA} cannot be built on the bundle's preprocessing "
@@ -832,9 +920,9 @@ def _network(estimator: Any, spec: ArchitectureSpec, weights: bytes, device: str
             f"the weights in {WEIGHTS} do not match the bundle's architecture ({detail}); "
             f"the bundle is not consistent. Save the model again."
         )
-    module = GraphModule(spec, infos, targets)
+    module = build()
     module.load_state_dict(state, strict=True)
-    net = make_net(module, spec, targets, max_epochs=1, device=device)
+    net = make_net(module, members[0], targets, max_epochs=1, device=device)
     net.initialize()
     net.module_.load_state_dict(module.state_dict())
     net.module_.eval()

@@ -104,6 +104,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -124,6 +125,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -177,6 +179,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -196,6 +199,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -93,6 +93,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -112,6 +113,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -161,6 +163,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
         callbacks: list | None = None,
         max_model_size: int | None = None,
         refit: bool = True,
+        ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -179,6 +182,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
         self.callbacks = callbacks
         self.max_model_size = max_model_size
         self.refit = refit
+        self.ensemble_size = ensemble_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -2,6 +2,15 @@
 
 from . import layers
 from .builder import GraphModule, count_parameters
-from .export import ExportedModel
+from .ensemble import EnsembleModule
+from .export import ExportedModel, activate, head_activation
 
-__all__ = ["ExportedModel", "GraphModule", "count_parameters", "layers"]
+__all__ = [
+    "EnsembleModule",
+    "ExportedModel",
+    "GraphModule",
+    "activate",
+    "count_parameters",
+    "head_activation",
+    "layers",
+]

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..space.spec import TensorInfo
 
-__all__ = ["ExportedModel", "head_activation"]
+__all__ = ["ExportedModel", "activate", "head_activation"]
 
 
 def head_activation(target: TensorInfo) -> str:
@@ -17,6 +17,16 @@ def head_activation(target: TensorInfo) -> str:
     if target.kind != "classification":
         return "identity"
     return "sigmoid" if target.meta.get("multi_label") else "softmax"
+
+
+def activate(activation: str, value: torch.Tensor) -> torch.Tensor:
+    """A head's raw output turned into its prediction by ``activation``
+    (:func:`head_activation`)."""
+    if activation == "softmax":
+        return torch.softmax(value, dim=1)
+    if activation == "sigmoid":
+        return torch.sigmoid(value)
+    return value
 
 
 class ExportedModel(nn.Module):
@@ -46,11 +56,5 @@ class ExportedModel(nn.Module):
     def forward(self, *inputs: torch.Tensor):
         out = self.network(*inputs)
         outputs = out if isinstance(out, tuple) else (out,)
-        results = []
-        for activation, value in zip(self.activations, outputs):
-            if activation == "softmax":
-                value = torch.softmax(value, dim=1)
-            elif activation == "sigmoid":
-                value = torch.sigmoid(value)
-            results.append(value)
+        results = [activate(a, value) for a, value in zip(self.activations, outputs)]
         return results[0] if len(results) == 1 else tuple(results)

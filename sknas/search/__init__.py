@@ -11,22 +11,27 @@ from .driver import (
     open_study,
     run_search,
 )
-from .final import FinalModel, final_model
-from .objective import PROCESS, BestTrial, Objective, final_model_seconds
+from .ensemble import Ensemble, EnsembleLoss, select_ensemble
+from .final import FinalModel, choose_ensemble, final_ensemble, final_model
+from .objective import PROCESS, Objective, TrialWeights, final_model_seconds
 from .pool import local_storage, run_with_workers
 
 __all__ = [
     "PROCESS",
-    "BestTrial",
     "DataSource",
+    "Ensemble",
+    "EnsembleLoss",
     "FinalModel",
     "Objective",
     "RefitData",
     "SearchInterrupt",
     "TrialData",
+    "TrialWeights",
     "check_completed",
+    "choose_ensemble",
     "concat_rows",
     "copy_to_memory",
+    "final_ensemble",
     "final_model",
     "final_model_seconds",
     "leaderboard",
@@ -37,4 +42,5 @@ __all__ = [
     "prepare_data",
     "run_search",
     "run_with_workers",
+    "select_ensemble",
 ]

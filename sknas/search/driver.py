@@ -403,8 +403,9 @@ def copy_to_memory(study: optuna.Study) -> optuna.Study:
         return optuna.load_study(study_name=study.study_name, storage=storage)
 
 
-def leaderboard(study: optuna.Study) -> pd.DataFrame:
-    """One row per trial that ran, best first: number, state, score, epochs, parameters..."""
+def leaderboard(study: optuna.Study, ensemble: Any = None) -> pd.DataFrame:
+    """One row per trial that ran, best first: number, state, score, epochs, parameters...,
+    and with an :class:`~sknas.search.Ensemble`, each trial's weight in it."""
     rows = []
     trials = study.get_trials(deepcopy=False)
     retried = superseded(trials)
@@ -432,6 +433,9 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
+    if ensemble is not None:
+        weights = dict(zip(ensemble.members, ensemble.weights))
+        frame.insert(3, "ensemble_weight", frame["number"].map(weights).fillna(0.0))
     ascending = study.direction == optuna.study.StudyDirection.MINIMIZE
     return frame.sort_values(
         ["score", "number"], ascending=[ascending, True], na_position="last"

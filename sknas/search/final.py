@@ -3,6 +3,10 @@
 The refit gets the time the search left it. When it cannot finish (the deadline passes, or
 Ctrl-C), the best trial's own weights, trained during the search, are used instead, with the
 preprocessing that was fitted for that trial.
+
+An ensemble of several trials is refit member by member when the time left covers all of
+them (estimated from their trials); otherwise, or when any of them cannot finish, every
+member keeps its trial's weights, with the preprocessing of the trials.
 """
 
 from __future__ import annotations
@@ -16,24 +20,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from optuna.trial import FrozenTrial
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
 from sklearn.base import clone
 
-from ..nn import GraphModule
+from ..nn import EnsembleModule, GraphModule
 from ..space import ArchitectureSpec
 from ..training import DivergenceGuard, TimeLimit, make_net
 from .data import RefitData, n_rows
 from .driver import SearchInterrupt
-from .objective import BestTrial, Objective
+from .ensemble import PREDICTIONS, Ensemble, EnsembleLoss, select_ensemble, unpack_predictions
+from .objective import Objective, TrialWeights, final_model_seconds
 
-__all__ = ["FinalModel", "final_model"]
+__all__ = ["FinalModel", "choose_ensemble", "final_ensemble", "final_model"]
 
 logger = logging.getLogger("sknas")
 
 #: what ``refit_status_`` may say
 STATUSES = {
     "refit": "refit on every row it may use",
-    "trial_weights": "the best trial's own weights (refit=False, or the search was interrupted)",
+    "trial_weights": "the trials' own weights (refit=False, the search was interrupted, or "
+    "the refit of an ensemble would not fit in the time budget)",
     "retrained": "the best trial's network trained again on its training rows: its weights "
     "were not held by this process (a trial of another machine or of an earlier session)",
     "out_of_time": "the refit ran out of time; the best trial's own weights are used",
@@ -109,7 +116,7 @@ def _train(
     return net, limit.expired_
 
 
-def _from_weights(objective: Objective, kept: BestTrial, targets: Sequence[Any]) -> Any:
+def _from_weights(objective: Objective, kept: TrialWeights, targets: Sequence[Any]) -> Any:
     """A net holding the weights a trial was trained to, without training."""
     infos = objective.source.infos(kept.spec.input_configs())
     module = _build(kept.spec, infos, targets, 0)
@@ -136,7 +143,7 @@ def _select(adapters: Sequence[Any], spec: ArchitectureSpec) -> list[Any]:
 def final_model(
     objective: Objective,
     trial: FrozenTrial,
-    held: Sequence[BestTrial | None],
+    held: Sequence[TrialWeights | None],
     search_targets: Sequence[Any],
     refit: RefitData | None,
     *,
@@ -152,7 +159,7 @@ def final_model(
         training rows), device and loss settings.
     trial : FrozenTrial
         The best trial.
-    held : sequence of BestTrial or None
+    held : sequence of TrialWeights or None
         The best trial weights of each process of the search; those of ``trial`` are used
         where they are among them.
     search_targets : list
@@ -244,3 +251,188 @@ def final_model(
         stacklevel=3,
     )
     return done(net, _select(adapters, spec), targets, "partial")
+
+
+def _combine(
+    objective: Objective,
+    nets: Sequence[Any],
+    weights: Sequence[float],
+    spec: ArchitectureSpec,
+    targets: Sequence[Any],
+) -> Any:
+    """One net averaging the trained ``nets`` (:class:`~sknas.nn.EnsembleModule`); ``spec``
+    (the best member's) supplies its settings."""
+    infos = [t.info_ for t in targets]
+    module = EnsembleModule([net.module_ for net in nets], weights, infos)
+    net = make_net(
+        module,
+        spec,
+        infos,
+        loss_weights=objective.loss_weights,
+        max_epochs=1,
+        device=objective.device,
+    )
+    net.initialize()
+    net.module_.eval()
+    return net
+
+
+def final_ensemble(
+    objective: Objective,
+    ensemble: Ensemble,
+    trials: dict[int, FrozenTrial],
+    held: Sequence[TrialWeights],
+    search_targets: Sequence[Any],
+    refit: RefitData | None,
+    *,
+    deadline: float | None,
+    verbose: int = 0,
+) -> FinalModel:
+    """The final model of an ensemble of several trials, whose weights are all ``held``.
+
+    Parameters
+    ----------
+    objective : Objective
+        The search's objective.
+    ensemble : Ensemble
+        The selected members and their weights.
+    trials : dict
+        The members' trials, by number.
+    held : sequence of TrialWeights
+        The weights of every member (and possibly of other trials).
+    search_targets : list
+        The target adapters the trials were trained with.
+    refit : RefitData or None
+        The rows to refit every member on; None keeps the trials' weights.
+    deadline : float or None
+        ``time.monotonic()`` value by which the fit must end. The members are refit only when
+        the time left covers the estimate of all of them.
+    verbose : int
+        2 or more prints a line per epoch.
+
+    Returns
+    -------
+    FinalModel
+    """
+    started = time.monotonic()
+    by_number = {k.number: k for k in held}
+    kept = [by_number[n] for n in ensemble.members]
+    spec = kept[0].spec
+    source = objective.source
+
+    def trial_weights(status: str) -> FinalModel:
+        nets = [_from_weights(objective, k, search_targets) for k in kept]
+        net = _combine(objective, nets, ensemble.weights, spec, search_targets)
+        adapters = _select(source.adapters, spec)
+        seconds = time.monotonic() - started
+        return FinalModel(net, adapters, list(search_targets), status, seconds)
+
+    if refit is None:
+        return trial_weights("trial_weights")
+    estimate = sum(final_model_seconds(trials[n], refit.n_rows) for n in ensemble.members)
+    if deadline is not None and time.monotonic() + estimate > deadline:
+        return trial_weights("trial_weights")
+    interrupt = SearchInterrupt()
+    nets, status = [], "refit"
+    try:
+        with interrupt.installed():
+            adapters = [clone(a).fit(x) for a, x in zip(refit.adapters, refit.X)]
+            encoded = [
+                a.transform(x, c) for a, x, c in zip(adapters, refit.X, spec.input_configs())
+            ]
+            X = encoded[0] if len(encoded) == 1 else dict(zip(source.names, encoded))
+            for member in kept:
+                attrs = trials[member.number].user_attrs
+                net, cut = _train(
+                    objective,
+                    member.spec,
+                    attrs.get("seed", objective.seed + member.number),
+                    adapters,
+                    refit.targets,
+                    (X, refit.y),
+                    attrs.get("best_epoch", 1),
+                    refit.class_weight,
+                    deadline,
+                    verbose,
+                )
+                if cut or interrupt.requested:
+                    status = "interrupted" if interrupt.requested else "out_of_time"
+                    break
+                nets.append(net)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    except FloatingPointError:
+        status = "diverged"
+    if status != "refit":
+        warnings.warn(
+            f"{STATUSES[status]} (the ensemble of trials {ensemble.members}).",
+            UserWarning,
+            stacklevel=3,
+        )
+        return trial_weights(status)
+    net = _combine(objective, nets, ensemble.weights, spec, refit.targets)
+    return FinalModel(
+        net,
+        _select(adapters, spec),
+        list(refit.targets),
+        "refit",
+        time.monotonic() - started,
+    )
+
+
+def choose_ensemble(
+    study: Any, objective: Objective, held: Sequence[TrialWeights], size: int
+) -> Ensemble:
+    """Greedy ensemble selection over the best trials whose weights are ``held``.
+
+    The candidates are the ``size`` best completed trials that recorded validation
+    predictions, whose weights this fit holds and whose inputs are presented as the best
+    trial's (one preprocessing feeds every member). Selection runs ``size`` rounds.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The finished search.
+    objective : Objective
+        Its objective: the validation rows, targets and loss settings.
+    held : sequence of TrialWeights
+        The trial weights held by every process of this fit.
+    size : int
+        Candidates and rounds; 1 gives the best trial alone.
+
+    Returns
+    -------
+    Ensemble
+    """
+    best = study.best_trial
+    alone = Ensemble(members=[best.number], weights=[1.0], score=float(best.value), rounds=1)
+    numbers = {k.number for k in held}
+    if size == 1 or best.number not in numbers or PREDICTIONS not in best.user_attrs:
+        return alone
+    spec = ArchitectureSpec.from_dict(best.user_attrs["architecture"])
+    minimize = study.direction == StudyDirection.MINIMIZE
+    candidates = sorted(
+        (
+            t
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.number in numbers
+            and PREDICTIONS in t.user_attrs
+            and ArchitectureSpec.from_dict(t.user_attrs["architecture"]).input_configs()
+            == spec.input_configs()
+        ),
+        key=lambda t: (t.value if minimize else -t.value, t.number),
+    )[:size]
+    if len(candidates) < 2:
+        return alone
+    data = objective.source.data(spec.input_configs())
+    loss = EnsembleLoss(
+        objective.target_infos,
+        data.y_valid,
+        spec.outputs,
+        objective=objective.objective,
+        class_weight=objective.class_weight,
+        loss_weights=objective.loss_weights,
+    )
+    # the best trial is the first candidate (Optuna's best is the earliest among equals)
+    predictions = {t.number: unpack_predictions(t.user_attrs[PREDICTIONS]) for t in candidates}
+    return select_ensemble(predictions, best.number, loss, size, sign=1.0 if minimize else -1.0)

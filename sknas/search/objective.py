@@ -25,9 +25,10 @@ from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_a
 from ..space.sampling import ProbeTrial
 from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
 from .data import DataSource, TrialData
+from .ensemble import PREDICTIONS, pack_predictions, predictions_of
 from .storage import trial_index
 
-__all__ = ["PROCESS", "BestTrial", "Objective", "final_model_seconds"]
+__all__ = ["PROCESS", "Objective", "TrialWeights", "final_model_seconds"]
 
 #: a trial out of GPU memory is retried with half its batch, down to this size
 MIN_OOM_BATCH_SIZE = 8
@@ -67,8 +68,8 @@ def final_model_seconds(trial: FrozenTrial, n_rows: int) -> float:
 
 
 @dataclass
-class BestTrial:
-    """What is kept of the best trial so far: enough to use it without a refit."""
+class TrialWeights:
+    """What is kept of one of the best trials so far: enough to use it without a refit."""
 
     number: int
     value: float
@@ -117,6 +118,11 @@ class Objective:
         Torch device.
     verbose : int
         2 or more prints a line per epoch.
+    keep : int
+        How many of its best trials' weights this process holds (the candidates of an
+        ensemble; 1 holds the best trial's only).
+    record_predictions : bool
+        Record each completed trial's validation predictions (for ensemble selection).
     """
 
     def __init__(
@@ -140,6 +146,8 @@ class Objective:
         loss_weights: Sequence[float] | None = None,
         device: str = "cpu",
         verbose: int = 0,
+        keep: int = 1,
+        record_predictions: bool = False,
     ) -> None:
         self.graph = graph
         self.training_space = training_space
@@ -159,8 +167,15 @@ class Objective:
         self.loss_weights = loss_weights
         self.device = device
         self.verbose = verbose
-        self.best: BestTrial | None = None
+        self.keep = keep
+        self.record_predictions = record_predictions
+        self.kept: list[TrialWeights] = []
         self._reserve: tuple[float, float] | None = None
+
+    @property
+    def best(self) -> TrialWeights | None:
+        """The weights of this process's best trial (the earliest among equals)."""
+        return self.kept[0] if self.kept else None
 
     @property
     def direction(self) -> str:
@@ -326,9 +341,21 @@ class Objective:
         trial.set_user_attr("epoch_seconds", float(np.mean(durations)))
         if time_limit.expired_:
             trial.set_user_attr("stopped_by", "time_budget")
-        # strictly better, as for Optuna's best trial: on a tie the earlier trial stays best
-        minimize = self.direction == "minimize"
-        if self.best is None or (value < self.best.value if minimize else value > self.best.value):
-            state = {k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()}
-            self.best = BestTrial(trial.number, float(value), spec, state)
+        if self.record_predictions:
+            predictions = predictions_of(net, data.X_valid, self.target_infos)
+            trial.set_user_attr(PREDICTIONS, pack_predictions(predictions))
+        self._hold(TrialWeights(trial.number, float(value), spec, {}), net)
         return float(value)
+
+    def _hold(self, weights: TrialWeights, net: Any) -> None:
+        """Hold the weights of a trial that is among this process's ``keep`` best."""
+        # strictly better, as for Optuna's best trial: on a tie the earlier trial goes first
+        sign = 1.0 if self.direction == "minimize" else -1.0
+        place = sum(sign * k.value <= sign * weights.value for k in self.kept)
+        if place >= self.keep:
+            return
+        weights.state_dict = {
+            k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()
+        }
+        self.kept.insert(place, weights)
+        del self.kept[self.keep :]
