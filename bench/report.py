@@ -23,14 +23,15 @@ def environment(script: str, quick: bool) -> str:
 
 
 def search_note(estimator, budget: float, seconds: float) -> str:
-    """Budget, wall-clock against it, search and refit seconds, trials and how the final model
-    was made: the facts every sknas row of a table states."""
+    """Budget, wall-clock against it, search and refit seconds, trials, members of the
+    ensemble and how the final model was made: the facts every sknas row of a table states."""
     states = estimator.leaderboard_["state"].value_counts().to_dict()
     trials = ", ".join(f"{n} {s.lower()}" for s, n in states.items())
+    members = len(estimator.ensemble_.members)
     return (
         f"time_budget={budget:g}s, fit {seconds:.1f}s = {seconds / budget:.3f} of it "
         f"(search {estimator.search_seconds_:.1f}s + final model {estimator.refit_seconds_:.1f}s, "
-        f"{estimator.refit_status_}); trials: {trials}"
+        f"{estimator.refit_status_}); trials: {trials}; ensemble of {members}"
     )
 
 

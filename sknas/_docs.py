@@ -45,13 +45,14 @@ PARAMETERS_DOC = """
         Extra skorch callbacks, copied for every trial and for the final refit.
     max_model_size : int, optional
         Largest parameter count a trial may use; larger networks fail without training.
-    refit : bool, default=True
+    refit : bool or "members", default=True
         Retrain the best architecture on training plus validation rows for its best epoch
         count, its preprocessing fitted again on those rows (with ``validation_data``, on
         ``X`` only, unless ``fit(..., refit_on_validation_data=True)``). False keeps the best
-        trial's own weights and the preprocessing fitted on its training rows. An ensemble's
-        members are refit only when the time left covers all of them; otherwise they keep
-        their trials' weights.
+        trial's own weights and the preprocessing fitted on its training rows. The members
+        of an ensemble keep their trials' weights (which scored better than refitting them
+        in the project's benchmarks); ``"members"`` refits each of them too, when the time
+        left covers all of them.
     ensemble_size : int, default=10
         Networks the final model may average. After the search, greedy ensemble selection
         with replacement (Caruana et al., 2004) starts from the best trial and, for
@@ -98,7 +99,8 @@ ATTRIBUTES_DOC = """
     refit_status_ : str
         How the final model was made: ``"refit"`` (retrained on every row it may use),
         ``"trial_weights"`` (the trials' own weights: ``refit=False``, a search stopped
-        with Ctrl-C, or an ensemble whose refit would not fit in ``time_budget``),
+        with Ctrl-C, an ensemble, or ``refit="members"`` whose refit would not fit in
+        ``time_budget``),
         ``"retrained"`` (the best trial's network trained again on its training
         rows, where this process did not hold its weights: a trial of another machine or an
         earlier session), ``"out_of_time"``, ``"interrupted"`` or ``"diverged"`` (the refit

@@ -137,7 +137,7 @@ class AutoModel(BaseNASEstimator):
         n_jobs: int | None = None,
         callbacks: list | None = None,
         max_model_size: int | None = None,
-        refit: bool = True,
+        refit: bool | str = True,
         ensemble_size: int = 10,
         device: str = "auto",
         random_state: Any = None,

@@ -153,7 +153,7 @@ class BaseNASEstimator(BaseEstimator):
         "n_jobs": [Integral, None],
         "callbacks": [list, tuple, None],
         "max_model_size": [Interval(Integral, 1, None, closed="left"), None],
-        "refit": ["boolean"],
+        "refit": ["boolean", StrOptions({"members"})],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
         "random_state": ["random_state"],
@@ -402,6 +402,8 @@ class BaseNASEstimator(BaseEstimator):
         self._set_search_results(study, interrupted)
         refit = None if interrupted else run.refit
         if len(self.ensemble_.members) > 1:
+            # members keep their trials' weights unless asked: that measured better
+            # (bench/results/ensemble.md)
             members = set(self.ensemble_.members)
             final = final_ensemble(
                 run.objective,
@@ -409,7 +411,7 @@ class BaseNASEstimator(BaseEstimator):
                 {t.number: t for t in study.get_trials(deepcopy=False) if t.number in members},
                 held,
                 run.search_targets,
-                refit,
+                refit if self.refit == "members" else None,
                 deadline=deadline,
                 verbose=self.verbose,
             )

@@ -396,7 +396,8 @@ def save(
 
 
 def _ensemble_json(estimator: Any) -> dict[str, Any]:
-    """``ensemble_`` with the architecture of each member, for sknas.json."""
+    """``ensemble_`` with the architecture of each member after the best (whose architecture
+    is ``architecture``), for sknas.json."""
     ensemble = estimator.ensemble_
     trials = {t.number: t for t in estimator.study_.get_trials(deepcopy=False)}
     return {
@@ -404,7 +405,7 @@ def _ensemble_json(estimator: Any) -> dict[str, Any]:
         "weights": list(ensemble.weights),
         "score": ensemble.score,
         "rounds": ensemble.rounds,
-        "architectures": [trials[n].user_attrs["architecture"] for n in ensemble.members],
+        "architectures": [trials[n].user_attrs["architecture"] for n in ensemble.members[1:]],
     }
 
 
@@ -588,12 +589,13 @@ def _check_metadata(folder: Path, metadata: dict[str, Any]) -> None:
     if not isinstance(metadata.get("data", {}), dict):
         raise _invalid(folder, "data", metadata["data"], "an object")
     if "ensemble" in metadata:
-        _check_ensemble(folder, metadata["ensemble"], best, metadata["architecture"])
+        _check_ensemble(folder, metadata["ensemble"], metadata["architecture"])
 
 
-def _check_ensemble(folder: Path, data: Any, best: int, architecture: dict[str, Any]) -> None:
-    """Refuse an ensemble that is not what sknas.save writes: the best trial first, distinct
-    members, positive weights summing to one, an architecture per member."""
+def _check_ensemble(folder: Path, data: Any, architecture: dict[str, Any]) -> None:
+    """Refuse an ensemble that is not what sknas.save writes: distinct members, positive
+    weights summing to one, an architecture per member after the first (the best trial,
+    whose architecture is ``architecture``) with the same inputs and heads."""
     if not isinstance(data, dict) or set(data) != set(ENSEMBLE_FIELDS):
         shown = sorted(data) if isinstance(data, dict) else data
         raise _invalid(folder, "ensemble", shown, f"an object with the fields {ENSEMBLE_FIELDS}")
@@ -603,11 +605,8 @@ def _check_ensemble(folder: Path, data: Any, best: int, architecture: dict[str, 
         or not members
         or not all(_is_int(n) and n >= 0 for n in members)
         or len(set(members)) != len(members)
-        or members[0] != best
     ):
-        raise _invalid(
-            folder, "ensemble.members", members, f"distinct trials, best_trial ({best}) first"
-        )
+        raise _invalid(folder, "ensemble.members", members, "distinct trial numbers")
     if (
         not isinstance(weights, list)
         or len(weights) != len(members)
@@ -622,9 +621,12 @@ def _check_ensemble(folder: Path, data: Any, best: int, architecture: dict[str, 
     if not _is_int(data["rounds"]) or data["rounds"] < len(members):
         raise _invalid(folder, "ensemble.rounds", data["rounds"], f"an integer >= {len(members)}")
     architectures = data["architectures"]
-    if not isinstance(architectures, list) or len(architectures) != len(members):
+    if not isinstance(architectures, list) or len(architectures) != len(members) - 1:
         raise _invalid(
-            folder, "ensemble.architectures", architectures, f"{len(members)} architectures"
+            folder,
+            "ensemble.architectures",
+            architectures,
+            f"{len(members) - 1} architectures (of the members after the first)",
         )
     for position, spec in enumerate(architectures):
         _check_architecture(folder, spec, f"ensemble.architectures[{position}]")
@@ -856,7 +858,8 @@ def load(path: str | Path, *, device: str | None = None, key: bytes | str | None
     saved = metadata.get("ensemble")
     if saved is None:  # format 1: the best trial alone
         saved = {"members": [best.number], "weights": [1.0], "score": best.value, "rounds": 1}
-        saved["architectures"] = [metadata["architecture"]]
+        saved["architectures"] = []
+    _check_members(folder, saved["members"], study, best.number)
     estimator.ensemble_ = Ensemble(
         saved["members"], saved["weights"], float(saved["score"]), saved["rounds"]
     )
@@ -864,9 +867,22 @@ def load(path: str | Path, *, device: str | None = None, key: bytes | str | None
     if device is None:
         wanted = metadata["params"].get("device", "auto")
         device = "cuda" if wanted in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
-    members = [ArchitectureSpec.from_dict(a) for a in saved["architectures"]]
+    members = [spec, *(ArchitectureSpec.from_dict(a) for a in saved["architectures"])]
     estimator.model_ = _network(estimator, members, saved["weights"], contents[WEIGHTS], device)
     return estimator
+
+
+def _check_members(folder: Path, members: list[int], study: optuna.Study, best: int) -> None:
+    """Refuse an ensemble whose first member is not the best trial, or whose members are not
+    completed trials of the saved study."""
+    completed = [t.number for t in study.trials if t.state == TrialState.COMPLETE]
+    if members[0] != best or not set(members) <= set(completed):
+        raise _invalid(
+            folder,
+            "ensemble.members",
+            members,
+            f"completed trials of {STUDY} ({completed}), best_trial ({best}) first",
+        )
 
 
 def _first_line(exc: BaseException) -> str:

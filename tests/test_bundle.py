@@ -69,7 +69,9 @@ def test_a_signed_bundle_round_trips_with_its_key(fitted, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
     # a str key is its UTF-8 bytes
     sknas.save(estimator, tmp_path / "text", key="pass phrase é")
-    assert sknas.io.bundle_metadata(tmp_path / "text", key="pass phrase é".encode())["format"] == 1
+    assert sknas.io.bundle_metadata(tmp_path / "text", key="pass phrase é".encode())["format"] == (
+        sknas.io.FORMAT
+    )
 
 
 def test_a_wrong_key_is_refused(fitted, tmp_path):
@@ -303,6 +305,17 @@ INVALID = {
     "outputs": (
         lambda m: m["architecture"].update(outputs=m["architecture"]["inputs"]),
         "architecture.outputs is 'tabular_input",
+    ),
+    "ensemble-field": (_set(["ensemble"], {"members": [0]}), "ensemble is"),
+    "ensemble-weights": (_set(["ensemble", "weights"], [0.5]), r"ensemble.weights is \[0.5\]"),
+    "ensemble-members": (
+        _set(["ensemble", "members"], [7]),
+        r"ensemble.members is \[7\]; allowed: completed trials of study.json \(\[0\]\)",
+    ),
+    "ensemble-rounds": (_set(["ensemble", "rounds"], 0), "ensemble.rounds is 0"),
+    "ensemble-architectures": (
+        lambda m: m["ensemble"].update(architectures=[m["architecture"]]),
+        r"ensemble.architectures is .* allowed: 0 architectures",
     ),
 }
 

@@ -198,7 +198,7 @@ def test_bundle_layout_is_json_and_safetensors(bundle):
         "weights.safetensors",
     ]
     metadata = sknas.io.bundle_metadata(folder)
-    assert metadata["format"] == 1 and metadata["sknas"] == sknas.__version__
+    assert metadata["format"] == sknas.io.FORMAT and metadata["sknas"] == sknas.__version__
     assert metadata["torch"] == torch.__version__
     assert metadata["estimator"] == "NASTabularClassifier"
     assert metadata["architecture"] == json.loads(estimator.best_architecture_.to_json())

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.metrics import check_scoring
+from sklearn.metrics import get_scorer
 
 from ..nn import activate, head_activation
 from ..space import TensorInfo
@@ -186,7 +186,7 @@ class EnsembleLoss:
         single = self.targets[0]
         classifier = single.kind == "classification"
         replay = (_ReplayClassifier if classifier else _ReplayRegressor)(predictions)
-        scorer = check_scoring(replay, scoring=self.objective)
+        scorer = get_scorer(self.objective) if isinstance(self.objective, str) else self.objective
         return float(scorer(replay, np.arange(len(predictions)), self.ys[0]))
 
 

@@ -4,9 +4,9 @@ The refit gets the time the search left it. When it cannot finish (the deadline 
 Ctrl-C), the best trial's own weights, trained during the search, are used instead, with the
 preprocessing that was fitted for that trial.
 
-An ensemble of several trials is refit member by member when the time left covers all of
-them (estimated from their trials); otherwise, or when any of them cannot finish, every
-member keeps its trial's weights, with the preprocessing of the trials.
+An ensemble of several trials keeps its members' trial weights, with the preprocessing of
+the trials; with ``refit="members"`` they are refit one by one when the time left covers all
+of them (estimated from their trials), and keep their trial weights when any cannot finish.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ logger = logging.getLogger("sknas")
 #: what ``refit_status_`` may say
 STATUSES = {
     "refit": "refit on every row it may use",
-    "trial_weights": "the trials' own weights (refit=False, the search was interrupted, or "
-    "the refit of an ensemble would not fit in the time budget)",
+    "trial_weights": "the trials' own weights (refit=False, the search was interrupted, an "
+    "ensemble, or refit='members' would not fit in the time budget)",
     "retrained": "the best trial's network trained again on its training rows: its weights "
     "were not held by this process (a trial of another machine or of an earlier session)",
     "out_of_time": "the refit ran out of time; the best trial's own weights are used",

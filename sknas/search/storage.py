@@ -55,6 +55,7 @@ IDENTITY = ("sknas_estimator", "sknas_data")
 FREE_PARAMS = frozenset(
     {
         "device",
+        "ensemble_size",
         "max_trials",
         "pruner",
         "random_state",

@@ -1,0 +1,272 @@
+"""Ensembles of trials: greedy selection, the averaged module, and the estimators using it."""
+
+import json
+import pickle
+
+import numpy as np
+import onnxruntime
+import optuna
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+import sknas
+import sknas.search.final
+from sknas import NASTabularClassifier, NASTabularRegressor
+from sknas.io import BundleError
+from sknas.nn import EnsembleModule, GraphModule
+from sknas.search import EnsembleLoss, select_ensemble
+from sknas.search.ensemble import PREDICTIONS, pack_predictions, unpack_predictions
+from sknas.space import TensorInfo
+
+FAST = {"max_trials": 6, "epochs": 8, "random_state": 0}
+REGRESSION = TensorInfo("regression", (1,), {"scale": [1.0]})
+CLASSES = TensorInfo("classification", (2,))
+
+
+def test_selection_finds_an_average_better_than_every_member():
+    # two networks err in opposite directions; their average is exact
+    y = np.zeros((50, 1))
+    predictions = {3: np.full((50, 1), 1.0), 5: np.full((50, 1), -1.0), 7: np.full((50, 1), 2.0)}
+    loss = EnsembleLoss([REGRESSION], y, ["out"])
+    assert [loss(p) for p in predictions.values()] == [1.0, 1.0, 4.0]
+    ensemble = select_ensemble(predictions, 3, loss, rounds=6)
+    assert ensemble.members == [3, 5]
+    assert ensemble.weights == [0.5, 0.5]
+    assert ensemble.score == 0.0 and ensemble.rounds == 2
+
+
+def test_selection_of_classifiers_beats_each_member_on_log_loss():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    # each member is confidently wrong on a different half of the rows
+    halves = [np.arange(200) < 100, np.arange(200) >= 100]
+    predictions = {}
+    for number, wrong in enumerate(halves):
+        p_true = np.where(wrong, 0.3, 0.95)
+        proba = np.zeros((200, 2))
+        proba[np.arange(200), y] = p_true
+        proba[np.arange(200), 1 - y] = 1 - p_true
+        predictions[number] = proba
+    loss = EnsembleLoss([CLASSES], y, ["out"])
+    singles = [log_loss(y, p) for p in predictions.values()]
+    np.testing.assert_allclose([loss(p) for p in predictions.values()], singles)
+    ensemble = select_ensemble(predictions, 0, loss, rounds=10)
+    assert ensemble.members == [0, 1]
+    assert ensemble.score < min(singles)
+    average = sum(w * predictions[n] for n, w in zip(ensemble.members, ensemble.weights))
+    assert ensemble.score == pytest.approx(log_loss(y, average))
+
+
+def test_selection_keeps_the_best_trial_alone_when_no_average_helps():
+    y = np.zeros((20, 1))
+    predictions = {0: np.zeros((20, 1)), 1: np.ones((20, 1))}
+    ensemble = select_ensemble(predictions, 0, EnsembleLoss([REGRESSION], y, ["out"]), 5)
+    assert ensemble.members == [0] and ensemble.weights == [1.0] and ensemble.rounds == 1
+
+
+def test_a_scorer_objective_selects_by_the_scorer():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    noisy = [np.clip(y + rng.normal(0, 0.8, 300), 0, 1) for _ in range(3)]
+    predictions = {n: np.column_stack([1 - p, p]) for n, p in enumerate(noisy)}
+    loss = EnsembleLoss([CLASSES], y, ["out"], objective="roc_auc")
+    assert loss(predictions[0]) == pytest.approx(-roc_auc_score(y, noisy[0]))
+    ensemble = select_ensemble(predictions, 0, loss, rounds=6, sign=-1.0)
+    average = sum(w * predictions[n][:, 1] for n, w in zip(ensemble.members, ensemble.weights))
+    assert ensemble.score == pytest.approx(roc_auc_score(y, average))
+    assert ensemble.score > max(roc_auc_score(y, p) for p in noisy)
+
+
+def test_class_weights_and_heads_weigh_the_selection_loss():
+    y = {"label": np.array([0, 1, 1]), "value": np.array([[1.0], [2.0], [3.0]])}
+    proba = np.array([[0.8, 0.2], [0.4, 0.6], [0.1, 0.9]])
+    values = np.array([[1.0], [2.0], [5.0]])
+    scale = TensorInfo("regression", (1,), {"scale": [2.0]})
+    loss = EnsembleLoss([CLASSES, scale], y, ["label", "value"], class_weight=np.array([1.0, 3.0]))
+    weighted = log_loss(y["label"], proba, sample_weight=np.array([1.0, 3.0, 3.0]))
+    assert loss(np.hstack([proba, values])) == pytest.approx(weighted + (2.0 / 2.0) ** 2 / 3)
+
+
+def test_predictions_pack_to_text_and_back():
+    values = np.random.default_rng(0).random((7, 3)).astype(np.float32)
+    text = pack_predictions(values)
+    assert isinstance(text, str)
+    np.testing.assert_array_equal(unpack_predictions(text), values)
+
+
+class _Fixed(torch.nn.Module):
+    """Returns fixed raw outputs for a two-head network, whatever the input."""
+
+    def __init__(self, logits, values):
+        super().__init__()
+        self.logits, self.values = logits, values
+
+    def forward(self, x):
+        return self.logits.expand(len(x), -1), self.values.expand(len(x), -1)
+
+
+def test_the_ensemble_module_averages_probabilities_and_values_per_head():
+    heads = [CLASSES, TensorInfo("classification", (2,), {"multi_label": True}), REGRESSION]
+    a = _Fixed(torch.tensor([[2.0, 0.0]]), torch.tensor([[1.0]]))
+    b = _Fixed(torch.tensor([[0.0, 1.0]]), torch.tensor([[4.0]]))
+    module = EnsembleModule([a, b], [0.75, 0.25], [heads[0], heads[2]])
+    logits, values = module(torch.zeros(3, 1))
+    expected = 0.75 * torch.softmax(a.logits, 1) + 0.25 * torch.softmax(b.logits, 1)
+    torch.testing.assert_close(torch.softmax(logits, 1), expected.expand(3, -1))
+    torch.testing.assert_close(values, torch.full((3, 1), 0.75 * 1.0 + 0.25 * 4.0))
+    labels = EnsembleModule([a, b], [0.5, 0.5], [heads[1], heads[2]])
+    logits, _ = labels(torch.zeros(1, 1))
+    expected = 0.5 * torch.sigmoid(a.logits) + 0.5 * torch.sigmoid(b.logits)
+    torch.testing.assert_close(torch.sigmoid(logits), expected)
+    with pytest.raises(ValueError, match="one weight per member"):
+        EnsembleModule([a, b], [1.0], heads[:2])
+
+
+@pytest.fixture(scope="module")
+def cancer_split(cancer):
+    return train_test_split(*cancer, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def ensemble_fit(cancer_split):
+    X_train, _, y_train, _ = cancer_split
+    return NASTabularClassifier(**FAST).fit(X_train, y_train)
+
+
+def _member_average(estimator, X):
+    """The weighted average of the members' own probabilities, member by member."""
+    inputs = estimator.export_preprocessor()(X)
+    module = estimator.model_.module_
+    with torch.no_grad():
+        probas = [torch.softmax(member(*inputs), 1).double() for member in module.members]
+    return sum(w * p for w, p in zip(estimator.ensemble_.weights, probas)).numpy()
+
+
+def test_a_fit_averages_the_selected_trials(ensemble_fit, cancer_split):
+    clf = ensemble_fit
+    X_test = cancer_split[1]
+    ensemble = clf.ensemble_
+    assert len(ensemble.members) > 1 and ensemble.members[0] == clf.best_trial_.number
+    assert sum(ensemble.weights) == pytest.approx(1.0)
+    # selection starts from the best trial: the average is at least as good on validation
+    assert ensemble.score <= clf.best_score_
+    assert isinstance(clf.model_.module_, EnsembleModule)
+    assert len(clf.model_.module_.members) == len(ensemble.members)
+    np.testing.assert_allclose(clf.predict_proba(X_test), _member_average(clf, X_test), atol=1e-6)
+    board = clf.leaderboard_.set_index("number")["ensemble_weight"]
+    assert board[ensemble.members].tolist() == ensemble.weights
+    assert board.drop(ensemble.members).eq(0.0).all()
+    # every completed trial recorded its validation predictions
+    completed = clf.study_.get_trials(states=[optuna.trial.TrialState.COMPLETE])
+    assert len(completed) > 2
+    n_valid = round(len(X_test) * 3 * 0.2)
+    for trial in completed:
+        assert unpack_predictions(trial.user_attrs[PREDICTIONS]).shape in {
+            (n, 2) for n in (n_valid - 1, n_valid, n_valid + 1)
+        }
+    # the members keep their trials' weights and the trials' preprocessing
+    assert clf.refit_status_ == "trial_weights"
+    stats = clf.input_adapter_.info_.meta["stats"]
+    assert not np.allclose(stats["mean"], cancer_split[0].mean(axis=0), rtol=1e-5)
+
+
+def test_refit_members_refits_each_on_every_row(ensemble_fit, cancer_split):
+    X_train, X_test, y_train, _ = cancer_split
+    clf = NASTabularClassifier(**FAST, refit="members").fit(X_train, y_train)
+    assert clf.ensemble_ == ensemble_fit.ensemble_  # the same trials, the same selection
+    assert clf.refit_status_ == "refit"
+    stats = clf.input_adapter_.info_.meta["stats"]
+    np.testing.assert_allclose(stats["mean"], X_train.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(clf.predict_proba(X_test), _member_average(clf, X_test), atol=1e-6)
+    assert not np.allclose(clf.predict_proba(X_test), ensemble_fit.predict_proba(X_test))
+
+
+def test_an_ensemble_exports_as_one_module(ensemble_fit, cancer_split, tmp_path):
+    clf = ensemble_fit
+    X_test = cancer_split[1]
+    expected = clf.predict_proba(X_test)
+    inputs = clf.export_preprocessor()(X_test)
+    with torch.no_grad():
+        np.testing.assert_allclose(clf.export_model()(*inputs).numpy(), expected, atol=1e-6)
+    sknas.io.to_torchscript(clf, tmp_path / "model.pt", X_test[:5])
+    with torch.no_grad():
+        scripted = torch.jit.load(str(tmp_path / "model.pt"))(*inputs).numpy()
+    np.testing.assert_allclose(scripted, expected, atol=1e-6)
+    sknas.io.to_onnx(clf, tmp_path / "model.onnx", X_test[:5])
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"))
+    (onnx,) = session.run(None, {session.get_inputs()[0].name: inputs[0].numpy()})
+    np.testing.assert_allclose(onnx, expected, atol=1e-5)
+
+
+def test_an_ensemble_survives_bundles_pickle_and_clone(ensemble_fit, cancer_split, tmp_path):
+    clf = ensemble_fit
+    X_test = cancer_split[1]
+    sknas.save(clf, tmp_path / "bundle")
+    loaded = sknas.load(tmp_path / "bundle")
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), clf.predict_proba(X_test))
+    assert loaded.ensemble_ == clf.ensemble_
+    assert loaded.leaderboard_["ensemble_weight"].tolist() == (
+        clf.leaderboard_["ensemble_weight"].tolist()
+    )
+    # the bundle's study leaves the validation predictions out
+    assert all(PREDICTIONS not in t.user_attrs for t in loaded.study_.trials)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X_test), clf.predict_proba(X_test))
+    assert clone(clf).get_params()["ensemble_size"] == 10
+
+
+def test_a_bundle_with_a_changed_member_architecture_is_refused(ensemble_fit, tmp_path):
+    folder = sknas.save(ensemble_fit, tmp_path / "bundle")
+    metadata = json.loads((folder / "sknas.json").read_text())
+    metadata["ensemble"]["architectures"][0]["nodes"][1]["type"] = "evil_block"
+    (folder / "sknas.json").write_text(json.dumps(metadata))
+    with pytest.raises(BundleError, match=r"ensemble.architectures\[0\].nodes\[1\].type is 'evil"):
+        sknas.load(folder)
+
+
+def test_ensemble_size_one_keeps_the_best_network_alone(cancer_split):
+    X_train, _, y_train, _ = cancer_split
+    clf = NASTabularClassifier(**FAST, ensemble_size=1).fit(X_train, y_train)
+    assert isinstance(clf.model_.module_, GraphModule)
+    assert clf.ensemble_.members == [clf.best_trial_.number]
+    assert clf.ensemble_.weights == [1.0]
+    assert all(PREDICTIONS not in t.user_attrs for t in clf.study_.trials)
+
+
+def test_an_ensemble_keeps_trial_weights_when_its_refit_would_overrun(monkeypatch, diabetes):
+    X, y = diabetes
+    monkeypatch.setattr(sknas.search.final, "final_model_seconds", lambda trial, rows: 1e6)
+    reg = NASTabularRegressor(**FAST, time_budget=600, refit="members").fit(X[:300], y[:300])
+    assert len(reg.ensemble_.members) > 1
+    assert reg.refit_status_ == "trial_weights"
+    # the trials' preprocessing: fitted on the search's training rows, not every row
+    mean = reg.input_adapter_.info_.meta["stats"]["mean"]
+    assert not np.allclose(mean, X[:300].mean(axis=0), rtol=1e-5)
+    assert reg.score(X[300:], y[300:]) > 0.2
+
+
+def test_a_two_headed_automodel_averages_each_head():
+    data = load_digits()
+    X, y = data.data[:400], data.target[:400]
+    inp = sknas.TabularInput()
+    hidden = sknas.DenseBlock()(inp)
+    outputs = [sknas.ClassificationHead(name="digit")(hidden), sknas.RegressionHead()(hidden)]
+    model = sknas.AutoModel(
+        inputs=inp, outputs=outputs, max_trials=6, epochs=30, pruner="none", random_state=0
+    )
+    model.fit(X, [y, X.mean(axis=1)])
+    assert len(model.ensemble_.members) > 1
+    module = model.model_.module_
+    inputs = model.export_preprocessor()(X[:20])
+    with torch.no_grad():
+        members = [m(*inputs) for m in module.members]
+    weights = model.ensemble_.weights
+    proba = sum(w * torch.softmax(m[0], 1).double() for w, m in zip(weights, members))
+    value = sum(w * m[1].double() for w, m in zip(weights, members))
+    np.testing.assert_allclose(model.predict_proba(X[:20]), proba.numpy(), atol=1e-6)
+    predicted = model.predict(X[:20])
+    np.testing.assert_allclose(predicted[1].ravel(), value.numpy().ravel(), rtol=1e-5)
