@@ -23,8 +23,8 @@ SEED = 0
 #: (label, ensemble_size, refit)
 VARIANTS = [
     ("best network, refit", 1, True),
-    ("ensemble, refit", 10, True),
-    ("ensemble, trial weights", 10, False),
+    ("ensemble, members refit", 10, "members"),
+    ("ensemble, trial weights (default)", 10, True),
 ]
 
 
