@@ -24,6 +24,7 @@ setup(
         "safetensors>=0.4",
         "skops>=0.10",
         "sentencepiece>=0.2",
+        "rtdl_num_embeddings>=0.0.11",
     ],
     extras_require={
         "onnx": ONNX,

@@ -52,6 +52,12 @@ def _fit(kind, mixed_frame):
     if kind == "tabular-classifier":
         X, y = mixed_frame
         return sknas.NASTabularClassifier(**{**FAST, "max_trials": 4}).fit(X, y), X
+    if kind == "tabular-plr":
+        X, y = mixed_frame
+        inp = sknas.TabularInput()
+        block = sknas.TabularBlock(scaling="robust", numeric_embedding="periodic")
+        model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
+        return model.fit(X, y), X
     if kind == "tabular-regressor":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**FAST).fit(X, y), X
@@ -76,6 +82,7 @@ def _fit(kind, mixed_frame):
 
 KINDS = [
     "tabular-classifier",
+    "tabular-plr",
     "tabular-regressor",
     "image-classifier",
     "image-regressor",

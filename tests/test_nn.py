@@ -4,11 +4,12 @@ import numpy as np
 import optuna
 import pytest
 import torch
-from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
 
 import sknas
 from sknas.data import ImageAdapter, TabularAdapter, TextAdapter
 from sknas.nn import GraphModule, count_parameters
+from sknas.nn.builder import BUILDERS
 from sknas.nn.layers.tabular import NumericScaler
 from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, registry
 from sknas.space import sample_architecture as sample
@@ -102,6 +103,9 @@ def graph_with(type_name):
         trunk = sknas.TabularBlock()(inp)
     elif type_name in ("normalization", "categorical_encoding"):
         trunk = encoded
+    elif type_name == "numeric_embedding":
+        embedded = cls(method="periodic")(sknas.Normalization(method="robust")(inp))
+        trunk = sknas.CategoricalEncoding()(embedded)
     elif type_name == "merge":
         trunk = cls()([sknas.DenseBlock()(encoded), sknas.DenseBlock()(encoded)])
     elif issubclass(cls, sknas.space.blocks.Head):
@@ -140,6 +144,37 @@ def test_every_block_builds_runs_and_learns(type_name, seed, table, images, text
     module.eval()
     rebuilt.eval()
     torch.testing.assert_close(rebuilt(X), module(X))
+
+
+def test_robust_scaling_clips_smoothly():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.standard_cauchy(size=300), rng.normal(size=300)])
+    robust = RobustScaler(unit_variance=True).fit(X)
+    scaler = NumericScaler(
+        "robust", {"median": robust.center_.tolist(), "iqr_scale": robust.scale_.tolist()}
+    )
+    got = scaler(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    z = robust.transform(X)
+    np.testing.assert_allclose(got, z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-5, atol=1e-5)
+    # outliers end below 3, small values barely move
+    assert np.abs(got).max() < 3.0 and np.abs(z).max() > 30
+    small = np.abs(z) < 0.3
+    np.testing.assert_allclose(got[small], z[small], atol=2e-3)
+
+
+def test_periodic_embeddings_replace_the_numeric_columns(table):
+    X, info = table
+    built, out = BUILDERS["numeric_embedding"](
+        {"method": "periodic", "embedding_dim": 4, "frequency_scale": 0.5}, [info], None
+    )
+    n = info.meta["n_numerical"]
+    assert out.meta["n_numerical"] == 4 * n
+    assert out.meta["cardinalities"] == info.meta["cardinalities"]
+    assert built(X).shape == (len(X), out.shape[0])
+    # the categorical codes pass through unchanged, after the embeddings
+    torch.testing.assert_close(built(X)[:, 4 * n :], X[:, n:])
+    identity, same = BUILDERS["numeric_embedding"]({"method": "none"}, [info], None)
+    assert same == info and torch.equal(identity(X), X)
 
 
 def test_standard_and_quantile_scaling_match_scikit_learn():

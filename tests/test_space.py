@@ -53,6 +53,7 @@ def test_default_tabular_space_names_are_hierarchical_and_stable():
     assert names == [
         "tabular_input_1",
         "tabular_block_1/normalization",
+        "tabular_block_1/numeric_embedding",
         "tabular_block_1/categorical_encoding",
         "tabular_block_1/dense_block",
         "classification_head_1",
@@ -71,6 +72,7 @@ def test_categorical_encoding_is_left_out_for_numeric_tables():
     assert [n.type for n in spec.nodes] == [
         "tabular_input",
         "normalization",
+        "numeric_embedding",
         "dense_block",
         "regression_head",
     ]

@@ -11,7 +11,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer, StandardScaler
+from sklearn.preprocessing import (
+    OrdinalEncoder,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..exceptions import InvalidInputError
@@ -115,6 +120,7 @@ class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
         n_num = matrix.shape[1] - len(self.categorical_columns_)
         numeric = matrix[:, :n_num].astype(np.float64)
         scaler = StandardScaler().fit(numeric)
+        robust = RobustScaler(unit_variance=True).fit(numeric)
         quantile = QuantileTransformer(
             n_quantiles=min(1000, len(numeric)), output_distribution="normal"
         ).fit(numeric)
@@ -133,6 +139,8 @@ class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
                     "scale": scaler.scale_.tolist(),
                     "quantiles": quantile.quantiles_.tolist(),
                     "references": quantile.references_.tolist(),
+                    "median": robust.center_.tolist(),
+                    "iqr_scale": robust.scale_.tolist(),
                 },
             },
         )

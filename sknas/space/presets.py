@@ -110,7 +110,9 @@ def tabular_first_trials(
 ) -> list[dict[str, Any]]:
     """Configurations that train well on most tables, sized for ``n_samples`` rows.
 
-    A two-layer MLP, a wider residual one, and (on small tables) a regularized linear model.
+    A two-layer MLP, a wider residual one, an MLP on robust-scaled, smoothly clipped numbers
+    with periodic (PLR) embeddings (the numeric recipe of Gorishniy et al. 2022 and
+    Holzmüller et al. 2024), and (on small tables) a regularized linear model.
 
     Parameters
     ----------
@@ -134,6 +136,7 @@ def tabular_first_trials(
     trials = [
         {
             f"{block}/normalization/method": "standard",
+            f"{block}/numeric_embedding/method": "none",
             f"{block}/categorical_encoding/method": "embedding",
             f"{block}/categorical_encoding/embedding_dim": 8,
             f"{block}/dense_block/num_layers": 2,
@@ -151,6 +154,7 @@ def tabular_first_trials(
         },
         {
             f"{block}/normalization/method": "quantile",
+            f"{block}/numeric_embedding/method": "none",
             f"{block}/categorical_encoding/method": "one_hot",
             f"{block}/dense_block/num_layers": 3,
             f"{block}/dense_block/units_0": 256,
@@ -166,11 +170,33 @@ def tabular_first_trials(
             "training/weight_decay": 1e-4,
             "training/batch_size": batch,
         },
+        {
+            f"{block}/normalization/method": "robust",
+            f"{block}/numeric_embedding/method": "periodic",
+            f"{block}/numeric_embedding/embedding_dim": 16,
+            f"{block}/numeric_embedding/frequency_scale": 0.1,
+            f"{block}/categorical_encoding/method": "embedding",
+            f"{block}/categorical_encoding/embedding_dim": 8,
+            f"{block}/dense_block/num_layers": 3,
+            f"{block}/dense_block/units_0": 256,
+            f"{block}/dense_block/units_1": 256,
+            f"{block}/dense_block/units_2": 256,
+            f"{block}/dense_block/dropout": 0.1,
+            f"{block}/dense_block/use_batchnorm": False,
+            f"{block}/dense_block/activation": "gelu",
+            f"{block}/dense_block/residual": False,
+            f"{head}/dropout": 0.0,
+            "training/optimizer": "adamw",
+            "training/learning_rate": 1e-3,
+            "training/weight_decay": 1e-4,
+            "training/batch_size": batch,
+        },
     ]
     if n_samples < 2000:
         trials.append(
             {
                 f"{block}/normalization/method": "standard",
+                f"{block}/numeric_embedding/method": "none",
                 f"{block}/categorical_encoding/method": "one_hot",
                 f"{block}/dense_block/num_layers": 0,
                 f"{block}/dense_block/dropout": 0.0,

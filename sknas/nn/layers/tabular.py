@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from rtdl_num_embeddings import PeriodicEmbeddings
 from torch import nn
 
 from ...exceptions import GraphError
@@ -65,25 +66,34 @@ def _interp(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor, right: bool) ->
     return fp[idx - 1] + t * (fp[idx] - fp[idx - 1])
 
 
+#: smooth clipping of robust-scaled values (RealMLP, Holzmüller et al. 2024): x / sqrt(1 +
+#: (x / SMOOTH_CLIP) ** 2), near the identity for small values and bounded by this
+SMOOTH_CLIP = 3.0
+
+
 class NumericScaler(nn.Module):
     """Scale the first ``n`` columns of a table; leave the categorical codes after them.
 
     Parameters
     ----------
-    method : {"standard", "quantile"}
-        Standardization, or the quantile map to a normal distribution.
+    method : {"standard", "quantile", "robust"}
+        Standardization; the quantile map to a normal distribution; or robust scaling
+        (median and interquartile range, scaled to unit variance for normal data) followed by
+        smooth clipping to (-3, 3), as RealMLP preprocesses numbers.
     stats : dict
-        ``mean`` and ``scale`` (standard), or ``quantiles`` (n_quantiles x n) and
-        ``references`` (quantile), as learned from the training data.
+        ``mean`` and ``scale`` (standard), ``quantiles`` (n_quantiles x n) and
+        ``references`` (quantile), or ``median`` and ``iqr_scale`` (robust), as learned from
+        the training data.
     """
 
     def __init__(self, method: str, stats: dict) -> None:
         super().__init__()
         self.method = method
-        if method == "standard":
-            self.register_buffer("mean", torch.tensor(stats["mean"], dtype=torch.float32))
-            self.register_buffer("scale", torch.tensor(stats["scale"], dtype=torch.float32))
-            self.n = len(stats["mean"])
+        if method in ("standard", "robust"):
+            center, scale = ("mean", "scale") if method == "standard" else ("median", "iqr_scale")
+            self.register_buffer("mean", torch.tensor(stats[center], dtype=torch.float32))
+            self.register_buffer("scale", torch.tensor(stats[scale], dtype=torch.float32))
+            self.n = len(stats[center])
         else:
             quantiles = torch.tensor(stats["quantiles"], dtype=torch.float32).T.contiguous()
             self.register_buffer("quantiles", quantiles)
@@ -96,6 +106,9 @@ class NumericScaler(nn.Module):
         num, rest = x[:, : self.n], x[:, self.n :]
         if self.method == "standard":
             num = (num - self.mean) / self.scale
+        elif self.method == "robust":
+            num = (num - self.mean) / self.scale
+            num = num / torch.sqrt(1.0 + (num / SMOOTH_CLIP) ** 2)
         elif self.n:
             q = self.quantiles
             xt = torch.minimum(torch.maximum(num.T.contiguous(), q[:, :1]), q[:, -1:])
@@ -112,6 +125,22 @@ class NumericScaler(nn.Module):
             z = ndtri(torch.minimum(p, 1.0 - p).clamp(min=1e-7))
             num = torch.where(p > 0.5, -z, z).to(x.dtype).T
         return torch.cat([num, rest], dim=1)
+
+
+class PeriodicNumbers(nn.Module):
+    """Periodic (PLR, lite) embeddings of the first ``n`` columns, flattened; the categorical
+    codes after them pass through."""
+
+    def __init__(self, n: int, dim: int, frequency_scale: float) -> None:
+        super().__init__()
+        self.n = n
+        self.embeddings = PeriodicEmbeddings(
+            n, dim, frequency_init_scale=frequency_scale, lite=True
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        num, rest = x[:, : self.n], x[:, self.n :]
+        return torch.cat([self.embeddings(num).flatten(1), rest], dim=1)
 
 
 class CategoricalEncoder(nn.Module):
@@ -151,6 +180,19 @@ def _table(info: TensorInfo, block: str) -> TensorInfo:
             f"{block} needs a table straight from a TabularInput; received a {info.kind} node."
         )
     return info
+
+
+@builds("numeric_embedding")
+def build_numeric_embedding(config, infos, target):
+    info = _table(infos[0], "NumericEmbedding")
+    n = info.meta["n_numerical"]
+    if config["method"] == "none" or n == 0:
+        return nn.Identity(), info
+    dim = config["embedding_dim"]
+    module = PeriodicNumbers(n, dim, config["frequency_scale"])
+    width = info.shape[0] + n * (dim - 1)
+    meta = {k: v for k, v in info.meta.items() if k != "stats"}
+    return module, TensorInfo("tabular", (width,), {**meta, "n_numerical": n * dim})
 
 
 @builds("categorical_encoding")

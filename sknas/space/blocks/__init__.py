@@ -7,7 +7,12 @@ from .heads import ClassificationHead, RegressionHead
 from .hyperblocks import ImageBlock, TabularBlock, TextBlock
 from .inputs import ImageInput, TabularInput, TextInput
 from .merge import Merge, SpatialReduction, TemporalReduction
-from .preprocessing import CategoricalEncoding, ImageAugmentation, Normalization
+from .preprocessing import (
+    CategoricalEncoding,
+    ImageAugmentation,
+    Normalization,
+    NumericEmbedding,
+)
 from .resnet import ResNetBlock
 from .text import Embedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
@@ -27,6 +32,7 @@ __all__ = [
     "Merge",
     "Node",
     "Normalization",
+    "NumericEmbedding",
     "RNNBlock",
     "RegressionHead",
     "ResNetBlock",

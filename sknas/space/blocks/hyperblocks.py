@@ -12,7 +12,12 @@ from .base import Block, one_of
 from .conv import ConvBlock
 from .dense import DenseBlock
 from .merge import SpatialReduction, TemporalReduction
-from .preprocessing import CategoricalEncoding, ImageAugmentation, Normalization
+from .preprocessing import (
+    CategoricalEncoding,
+    ImageAugmentation,
+    Normalization,
+    NumericEmbedding,
+)
 from .resnet import ResNetBlock
 from .text import Embedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
@@ -41,12 +46,14 @@ def chain(
 
 @register
 class TabularBlock(Block):
-    """Normalization, categorical encoding and a dense stack for a table.
+    """Normalization, numeric embeddings, categorical encoding and a dense stack for a table.
 
     Parameters
     ----------
-    scaling : {"standard", "quantile"}, hyperparameter or None, default=None
-        Numeric scaling; None searches both.
+    scaling : {"standard", "quantile", "robust"}, hyperparameter or None, default=None
+        Numeric scaling (see :class:`Normalization`); None searches the three.
+    numeric_embedding : {"none", "periodic"}, hyperparameter or None, default=None
+        Embedding of the numeric columns (see :class:`NumericEmbedding`); None searches both.
     encoding : {"embedding", "one_hot"}, hyperparameter or None, default=None
         Categorical encoding; None searches both. Unused for tables without categorical columns.
     num_layers : int, hyperparameter or None, default=None
@@ -64,6 +71,7 @@ class TabularBlock(Block):
         self,
         *,
         scaling: Any = None,
+        numeric_embedding: Any = None,
         encoding: Any = None,
         num_layers: Any = None,
         num_units: Any = None,
@@ -75,6 +83,7 @@ class TabularBlock(Block):
     ) -> None:
         super().__init__(name=name)
         self.scaling = scaling
+        self.numeric_embedding = numeric_embedding
         self.encoding = encoding
         self.num_layers = num_layers
         self.num_units = num_units
@@ -91,8 +100,9 @@ class TabularBlock(Block):
         parts: list[tuple[str, Block]] = [
             (
                 "normalization",
-                Normalization(method=self.scaling or Choice(["standard", "quantile"])),
-            )
+                Normalization(method=self.scaling or Choice(["standard", "quantile", "robust"])),
+            ),
+            ("numeric_embedding", NumericEmbedding(method=self.numeric_embedding)),
         ]
         if has_categorical:
             parts.append(("categorical_encoding", CategoricalEncoding(method=self.encoding)))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...hyperparameters import Bool, Choice
+from ...hyperparameters import Bool, Choice, Float
 from ..registry import register
 from .base import Block, one_of, positive_int
 
-__all__ = ["CategoricalEncoding", "ImageAugmentation", "Normalization"]
+__all__ = ["CategoricalEncoding", "ImageAugmentation", "Normalization", "NumericEmbedding"]
+
+positive_number = (
+    lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+    "a number > 0",
+)
 
 
 @register
@@ -19,10 +24,12 @@ class Normalization(Block):
 
     Parameters
     ----------
-    method : {"standard", "quantile"}, hyperparameter or None, default=None
+    method : {"standard", "quantile", "robust"}, hyperparameter or None, default=None
         ``"standard"`` subtracts the mean and divides by the standard deviation; ``"quantile"``
-        maps each feature through its empirical quantiles to a normal distribution (tables
-        only). None means ``"standard"``.
+        maps each feature through its empirical quantiles to a normal distribution;
+        ``"robust"`` subtracts the median, divides by the interquartile range (scaled to unit
+        variance for normal data) and clips smoothly to (-3, 3) with x / sqrt(1 + (x/3)²), as
+        RealMLP does (the last two for tables only). None means ``"standard"``.
     name : str, optional
         Block name.
     """
@@ -34,7 +41,65 @@ class Normalization(Block):
         self.method = method
 
     def sample(self, hp):
-        return {"method": hp.get("method", self.method, "standard", one_of("standard", "quantile"))}
+        method = hp.get("method", self.method, "standard", one_of("standard", "quantile", "robust"))
+        return {"method": method}
+
+
+@register
+class NumericEmbedding(Block):
+    """Embed each numeric column of a table in several dimensions, before the dense layers.
+
+    ``"periodic"`` is the PLR embedding of Gorishniy et al. (2022) in its "lite" form:
+    sines and cosines of learned frequencies, then a linear layer shared by the columns and
+    a ReLU (``rtdl_num_embeddings.PeriodicEmbeddings``). It lets an MLP fit sharp, irregular
+    functions of single features, which it otherwise learns slowly. Apply it after
+    :class:`Normalization` and before :class:`CategoricalEncoding`; categorical codes pass
+    through.
+
+    Parameters
+    ----------
+    method : {"none", "periodic"}, hyperparameter or None, default=None
+        None searches both; ``"none"`` passes the numbers through.
+    embedding_dim : int, hyperparameter or None, default=None
+        Dimensions per column; None searches 8, 16 and 24.
+    frequency_scale : float, hyperparameter or None, default=None
+        Standard deviation of the initial frequencies (sigma in the paper; the setting that
+        matters most); None searches 0.01 to 10, log-uniform.
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "numeric_embedding"
+
+    def __init__(
+        self,
+        *,
+        method: Any = None,
+        embedding_dim: Any = None,
+        frequency_scale: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        self.method = method
+        self.embedding_dim = embedding_dim
+        self.frequency_scale = frequency_scale
+
+    def sample(self, hp):
+        method = hp.get(
+            "method", self.method, Choice(["none", "periodic"]), one_of("none", "periodic")
+        )
+        config = {"method": method}
+        if method == "periodic":
+            config["embedding_dim"] = hp.get(
+                "embedding_dim", self.embedding_dim, Choice([8, 16, 24]), positive_int
+            )
+            config["frequency_scale"] = hp.get(
+                "frequency_scale",
+                self.frequency_scale,
+                Float(0.01, 10.0, log=True),
+                positive_number,
+            )
+        return config
 
 
 @register
