@@ -62,6 +62,19 @@ PARAMETERS_DOC = """
         probabilities, regressors values, per head. Members share the best trial's
         preprocessing (text trials with another representation are left out), and only
         trials run by this fit's processes count. 1 keeps the best network alone.
+    cv : "auto", int, cross-validation splitter, iterable or None, default=None
+        Score each trial by cross-validation instead of one validation split: ``k`` folds
+        (shuffled, stratified for classifiers, seeded), or a scikit-learn splitter or list of
+        (train, validation) index pairs. Each trial then trains one network per fold, reports
+        each fold's score (``pruner="median"`` becomes Optuna's ``WilcoxonPruner`` across
+        folds) and scores their mean; the final model averages the best trial's fold models
+        (a bag) instead of a refit, and ensembles select on out-of-fold predictions of every
+        row. The input preprocessing and the regression targets' mean and scale are then
+        fitted once on every row, so that the fold models share them. ``"auto"`` uses 5
+        folds below 1,000 training rows and one split otherwise. None (the default) always
+        uses one split: with ensembles, it scored better than ``"auto"`` on one of the two
+        small tables of the project's benchmarks (``bench/results/tabular.md``). Not with
+        ``validation_data``.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; "auto" uses CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -101,7 +114,8 @@ ATTRIBUTES_DOC = """
         ``"trial_weights"`` (the trials' own weights: ``refit=False``, a search stopped
         with Ctrl-C, an ensemble, or ``refit="members"`` whose refit would not fit in
         ``time_budget``),
-        ``"retrained"`` (the best trial's network trained again on its training
+        ``"bagged"`` (cross-validation: the fold models of the best trial, or of each member,
+        averaged), ``"retrained"`` (the best trial's network trained again on its training
         rows, where this process did not hold its weights: a trial of another machine or an
         earlier session), ``"out_of_time"``, ``"interrupted"`` or ``"diverged"`` (the refit
         hit the end of ``time_budget``, Ctrl-C or a non-finite loss, and the best trial's own

@@ -139,6 +139,7 @@ class AutoModel(BaseNASEstimator):
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -161,6 +162,7 @@ class AutoModel(BaseNASEstimator):
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

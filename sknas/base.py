@@ -19,12 +19,13 @@ import torch
 from joblib import effective_n_jobs
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from . import __version__
-from .data import ClassificationTarget, validation_indices
+from .data import ClassificationTarget, cv_folds, validation_indices
 from .data.base import FixedView
 from .data.fingerprint import fingerprint
 from .exceptions import InvalidInputError
@@ -62,6 +63,9 @@ FIT_OVERRIDES = ("epochs", "callbacks", "validation_split")
 NOT_RECORDED = ("storage", "study_name", "n_jobs", "callbacks", "verbose")
 #: trials of a search without ``max_trials`` nor ``time_budget``
 DEFAULT_MAX_TRIALS = 20
+#: ``cv="auto"`` cross-validates trials on fewer training rows than this, in this many folds
+CV_ROWS = 1000
+CV_FOLDS = 5
 
 
 def _resolve_x(X: Any, x: Any) -> Any:
@@ -154,6 +158,7 @@ class BaseNASEstimator(BaseEstimator):
         "callbacks": [list, tuple, None],
         "max_model_size": [Interval(Integral, 1, None, closed="left"), None],
         "refit": ["boolean", StrOptions({"members"})],
+        "cv": [StrOptions({"auto"}), "cv_object"],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
         "random_state": ["random_state"],
@@ -269,18 +274,25 @@ class BaseNASEstimator(BaseEstimator):
         return _Inputs(names, templates, Xs, yt, validation)
 
     def _prepare_data(
-        self, inputs: _Inputs, size: float, seed: int, refit_on_validation_data: bool
+        self,
+        inputs: _Inputs,
+        size: float,
+        seed: int,
+        refit_on_validation_data: bool,
+        cv: Any = None,
     ) -> tuple[DataSource, list[Any], RefitData, float, np.ndarray | None]:
-        """Split the rows and fit the preprocessing on the training rows only
-        (:func:`~sknas.search.prepare_data`).
+        """Split the rows (or fold them, with ``cv``) and fit the preprocessing on the
+        training rows only (:func:`~sknas.search.prepare_data`).
 
         Returns the trials' data, the target adapters they train with, the rows of the
         final model, the seconds spent fitting the input adapters, and the trials' class
         weights.
         """
         codes = self._first_target(inputs.y)
-        split = None
-        if inputs.validation is None:
+        split = folds = None
+        if cv is not None:
+            folds = cv_folds(len(codes), cv, seed, self._stratify(inputs.y))
+        elif inputs.validation is None:
             split = validation_indices(len(codes), size, seed, self._stratify(inputs.y))
         source, search_targets, refit, seconds = prepare_data(
             inputs.templates,
@@ -291,6 +303,7 @@ class BaseNASEstimator(BaseEstimator):
             split=split,
             validation=inputs.validation,
             refit_on_validation=refit_on_validation_data,
+            folds=folds,
         )
         if all(isinstance(a, FixedView) for a in source.adapters):
             # encode now, so that bad input fails before any training
@@ -298,6 +311,20 @@ class BaseNASEstimator(BaseEstimator):
         class_weight = self._class_weight(codes if split is None else codes[split[0]])
         refit.class_weight = self._class_weight(self._first_target(refit.y))
         return source, search_targets, refit, seconds, class_weight
+
+    def _cv(self, n_rows: int, validation_data: Any) -> Any:
+        """The cross-validation of this fit's trials (folds or a splitter), or None for one
+        validation split."""
+        if self.cv == "auto":
+            use = validation_data is None and n_rows < CV_ROWS
+            return CV_FOLDS if use else None
+        if self.cv is not None and validation_data is not None:
+            raise TypeError(
+                f"cv={self.cv!r} cross-validates trials on folds of X, and validation_data "
+                f"gives rows to score them on instead; pass one of them (cv=None to use "
+                f"validation_data)."
+            )
+        return self.cv
 
     def _validation(
         self, validation_data: Any, templates: list[Any], names: list[str], heads: list[str]
@@ -513,12 +540,16 @@ class BaseNASEstimator(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
         graph = self._search_graph()
         inputs = self._validate_data(graph, X, y, validation_data)
+        cv = self._cv(len(self._first_target(inputs.y)), validation_data)
+        n_folds = 1
+        if cv is not None:
+            n_folds = cv if isinstance(cv, Integral) else check_cv(cv).get_n_splits()
         persistent = storage is not None
         study = open_study(
             storage=storage,
             study_name=study_name,
             direction="minimize" if self.objective is None else "maximize",
-            pruner=make_pruner(self.pruner, max_epochs),
+            pruner=make_pruner(self.pruner, max_epochs, n_folds),
             identity=self._identity(X, y, validation_data, seed, persistent, settings, graph),
         )
         # a resumed or joined study keeps the seed it was started with, and so its split
@@ -531,8 +562,10 @@ class BaseNASEstimator(BaseEstimator):
         if worker and isinstance(self.sampler, optuna.samplers.BaseSampler):
             study.sampler.reseed_rng()
         source, search_targets, refit, setup_seconds, class_weight = self._prepare_data(
-            inputs, settings["validation_split"], seed, refit_on_validation_data
+            inputs, settings["validation_split"], seed, refit_on_validation_data, cv
         )
+        # with cross-validation the fold models are the final model: nothing is refit
+        refit = refit if self.refit and cv is None else None
         target_infos = [adapter.info_ for adapter in search_targets]
         if is_multi_task(target_infos) and self.objective is not None:
             raise InvalidParameterError(
@@ -552,7 +585,7 @@ class BaseNASEstimator(BaseEstimator):
             patience=self.auto_patience if epochs is None else max_epochs,
             seed=seed,
             deadline=deadline,
-            final_rows=refit.n_rows if self.refit else None,
+            final_rows=None if refit is None else refit.n_rows,
             setup_seconds=setup_seconds,
             interrupted=interrupt,
             class_weight=class_weight,
@@ -575,7 +608,7 @@ class BaseNASEstimator(BaseEstimator):
             interrupt=interrupt,
             verbose=self.verbose,
         )
-        return _Search(study, objective, search, search_targets, refit if self.refit else None)
+        return _Search(study, objective, search, search_targets, refit)
 
     # -- predict ----------------------------------------------------------------------------
     def _transform(self, X: Any) -> Any:

@@ -99,6 +99,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -120,6 +121,7 @@ class NASImageClassifier(_ImageMixin, NASClassifierMixin, ClassifierMixin, BaseN
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -173,6 +175,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -193,6 +196,7 @@ class NASImageRegressor(_ImageMixin, NASRegressorMixin, RegressorMixin, BaseNASE
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -125,7 +125,7 @@ FIELDS = (
 )
 OPTIONAL_FIELDS = ("data", "ensemble")
 #: the fields of ``ensemble`` in sknas.json
-ENSEMBLE_FIELDS = ("members", "weights", "score", "rounds", "architectures")
+ENSEMBLE_FIELDS = ("members", "weights", "score", "rounds", "folds", "architectures")
 
 #: every type that preprocessing.skops may hold, and nothing else. It is what sknas.save
 #: writes for every estimator kind (tables, images, text as n-grams or word, character and
@@ -405,6 +405,7 @@ def _ensemble_json(estimator: Any) -> dict[str, Any]:
         "weights": list(ensemble.weights),
         "score": ensemble.score,
         "rounds": ensemble.rounds,
+        "folds": ensemble.folds,
         "architectures": [trials[n].user_attrs["architecture"] for n in ensemble.members[1:]],
     }
 
@@ -620,6 +621,8 @@ def _check_ensemble(folder: Path, data: Any, architecture: dict[str, Any]) -> No
         raise _invalid(folder, "ensemble.score", data["score"], "a finite number")
     if not _is_int(data["rounds"]) or data["rounds"] < len(members):
         raise _invalid(folder, "ensemble.rounds", data["rounds"], f"an integer >= {len(members)}")
+    if not _is_int(data["folds"]) or data["folds"] < 1:
+        raise _invalid(folder, "ensemble.folds", data["folds"], "an integer >= 1")
     architectures = data["architectures"]
     if not isinstance(architectures, list) or len(architectures) != len(members) - 1:
         raise _invalid(
@@ -858,17 +861,19 @@ def load(path: str | Path, *, device: str | None = None, key: bytes | str | None
     saved = metadata.get("ensemble")
     if saved is None:  # format 1: the best trial alone
         saved = {"members": [best.number], "weights": [1.0], "score": best.value, "rounds": 1}
-        saved["architectures"] = []
+        saved.update(folds=1, architectures=[])
     _check_members(folder, saved["members"], study, best.number)
     estimator.ensemble_ = Ensemble(
-        saved["members"], saved["weights"], float(saved["score"]), saved["rounds"]
+        saved["members"], saved["weights"], float(saved["score"]), saved["rounds"], saved["folds"]
     )
     estimator.leaderboard_ = leaderboard(study, estimator.ensemble_)
     if device is None:
         wanted = metadata["params"].get("device", "auto")
         device = "cuda" if wanted in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
     members = [spec, *(ArchitectureSpec.from_dict(a) for a in saved["architectures"])]
-    estimator.model_ = _network(estimator, members, saved["weights"], contents[WEIGHTS], device)
+    estimator.model_ = _network(
+        estimator, members, saved["weights"], saved["folds"], contents[WEIGHTS], device
+    )
     return estimator
 
 
@@ -894,16 +899,24 @@ def _network(
     estimator: Any,
     members: list[ArchitectureSpec],
     shares: list[float],
+    folds: int,
     weights: bytes,
     device: str,
 ) -> Any:
-    """The skorch net of the network (one member) or ensemble (several) with the saved
-    weights, checked against the architectures before any real tensor is allocated."""
+    """The skorch net of the network (one member) or ensemble (several), each member a bag
+    of ``folds`` fold models with cross-validation, with the saved weights, checked against
+    the architectures before any real tensor is allocated."""
     targets = [a.info_ for a in estimator.target_adapters_]
     infos = [a.info_ for a in estimator.input_adapters_]
 
+    def member(spec: ArchitectureSpec) -> torch.nn.Module:
+        if folds == 1:
+            return GraphModule(spec, infos, targets)
+        bag = [GraphModule(spec, infos, targets) for _ in range(folds)]
+        return EnsembleModule(bag, [1.0 / folds] * folds, targets)
+
     def build() -> torch.nn.Module:
-        networks = [GraphModule(spec, infos, targets) for spec in members]
+        networks = [member(spec) for spec in members]
         return networks[0] if len(networks) == 1 else EnsembleModule(networks, shares, targets)
 
     try:

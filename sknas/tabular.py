@@ -105,6 +105,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -126,6 +127,7 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -180,6 +182,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -200,6 +203,7 @@ class NASTabularRegressor(_TabularMixin, NASRegressorMixin, RegressorMixin, Base
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

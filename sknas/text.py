@@ -94,6 +94,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -114,6 +115,7 @@ class NASTextClassifier(_TextMixin, NASClassifierMixin, ClassifierMixin, BaseNAS
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -164,6 +166,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
         max_model_size: int | None = None,
         refit: bool | str = True,
         ensemble_size: int = 10,
+        cv: Any = None,
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
@@ -183,6 +186,7 @@ class NASTextRegressor(_TextMixin, NASRegressorMixin, RegressorMixin, BaseNASEst
         self.max_model_size = max_model_size
         self.refit = refit
         self.ensemble_size = ensemble_size
+        self.cv = cv
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -313,6 +313,7 @@ INVALID = {
         r"ensemble.members is \[7\]; allowed: completed trials of study.json \(\[0\]\)",
     ),
     "ensemble-rounds": (_set(["ensemble", "rounds"], 0), "ensemble.rounds is 0"),
+    "ensemble-folds": (_set(["ensemble", "folds"], 0), "ensemble.folds is 0"),
     "ensemble-architectures": (
         lambda m: m["ensemble"].update(architectures=[m["architecture"]]),
         r"ensemble.architectures is .* allowed: 0 architectures",

@@ -1,4 +1,5 @@
-"""Ensembles of trials: greedy selection, the averaged module, and the estimators using it."""
+"""Ensembles of trials (greedy selection, the averaged module, the estimators using it) and
+cross-validated trials whose fold models are bagged."""
 
 import json
 import pickle
@@ -11,18 +12,21 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, ShuffleSplit, train_test_split
 
 import sknas
+import sknas.base
+import sknas.search
 import sknas.search.final
 from sknas import NASTabularClassifier, NASTabularRegressor
+from sknas.exceptions import InvalidInputError
 from sknas.io import BundleError
 from sknas.nn import EnsembleModule, GraphModule
 from sknas.search import EnsembleLoss, select_ensemble
 from sknas.search.ensemble import PREDICTIONS, pack_predictions, unpack_predictions
 from sknas.space import TensorInfo
 
-FAST = {"max_trials": 6, "epochs": 8, "random_state": 0}
+FAST = {"max_trials": 6, "epochs": 8, "random_state": 1}
 REGRESSION = TensorInfo("regression", (1,), {"scale": [1.0]})
 CLASSES = TensorInfo("classification", (2,))
 
@@ -270,3 +274,93 @@ def test_a_two_headed_automodel_averages_each_head():
     np.testing.assert_allclose(model.predict_proba(X[:20]), proba.numpy(), atol=1e-6)
     predicted = model.predict(X[:20])
     np.testing.assert_allclose(predicted[1].ravel(), value.numpy().ravel(), rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def bagged(diabetes):
+    X, y = diabetes
+    reg = NASTabularRegressor(max_trials=3, epochs=4, random_state=0, cv=3, ensemble_size=1)
+    return reg.fit(X[:300], y[:300])
+
+
+def test_cv_scores_each_trial_on_every_fold(bagged):
+    completed = bagged.study_.get_trials(states=[optuna.trial.TrialState.COMPLETE])
+    assert completed
+    for trial in completed:
+        folds = trial.user_attrs["fold_values"]
+        assert len(folds) == 3
+        assert trial.value == pytest.approx(np.mean(folds))
+        # each fold reported its score as one step, for pruning across folds
+        assert trial.intermediate_values == dict(enumerate(folds))
+        assert trial.user_attrs["train_rows"] == 200
+
+
+def test_cv_bags_the_fold_models_of_the_best_trial(bagged, diabetes):
+    X = diabetes[0]
+    assert bagged.refit_status_ == "bagged"
+    assert bagged.ensemble_.folds == 3
+    bag = bagged.model_.module_
+    assert isinstance(bag, EnsembleModule) and len(bag.members) == 3
+    assert all(isinstance(m, GraphModule) for m in bag.members)
+    inputs = bagged.export_preprocessor()(X[300:])
+    with torch.no_grad():
+        mean = torch.stack([m(*inputs) for m in bag.members]).mean(0).double().numpy()
+    np.testing.assert_allclose(bagged.predict(X[300:]), mean.ravel(), rtol=1e-5)
+    # the fold models differ: each trained on its own rows
+    assert not np.allclose(*[m(*inputs).detach().numpy() for m in bag.members[:2]])
+    # the preprocessing is fitted once on every row, shared by the folds
+    stats = bagged.input_adapter_.info_.meta["stats"]
+    np.testing.assert_allclose(stats["mean"], X[:300].mean(axis=0), rtol=1e-5)
+
+
+def test_cv_out_of_fold_predictions_cover_every_row(diabetes):
+    X, y = diabetes
+    reg = NASTabularRegressor(max_trials=4, epochs=4, random_state=0, cv=3, pruner="none")
+    reg.fit(X[:300], y[:300])
+    for trial in reg.study_.get_trials(states=[optuna.trial.TrialState.COMPLETE]):
+        assert unpack_predictions(trial.user_attrs[PREDICTIONS]).shape == (300, 1)
+    ensemble = reg.ensemble_
+    assert ensemble.folds == 3 and reg.refit_status_ == "bagged"
+    members = reg.model_.module_.members if len(ensemble.members) > 1 else [reg.model_.module_]
+    assert all(len(bag.members) == 3 for bag in members)
+    # the ensemble's out-of-fold loss is that of its weighted average
+    loss = EnsembleLoss([reg.target_adapter_.info_], y[:300].reshape(-1, 1), ["out"])
+    trials = {t.number: t for t in reg.study_.trials}
+    average = sum(
+        w * unpack_predictions(trials[n].user_attrs[PREDICTIONS])
+        for n, w in zip(ensemble.members, ensemble.weights)
+    )
+    assert ensemble.score == pytest.approx(loss(average), rel=1e-6)
+
+
+def test_cv_takes_a_splitter_or_explicit_folds(diabetes):
+    X, y = diabetes
+    folds = [(np.arange(100, 200), np.arange(0, 100)), (np.arange(0, 100), np.arange(100, 200))]
+    for cv, n in [(KFold(4), 4), (folds, 2)]:
+        reg = NASTabularRegressor(max_trials=1, epochs=2, random_state=0, cv=cv)
+        reg.fit(X[:200], y[:200])
+        assert len(reg.best_trial_.user_attrs["fold_values"]) == n
+        assert len(reg.model_.module_.members) == n
+    # every row must be validated once, so that out-of-fold predictions cover it
+    with pytest.raises(InvalidInputError, match="every row in exactly one validation fold"):
+        NASTabularRegressor(max_trials=1, epochs=2, cv=ShuffleSplit(3)).fit(X[:200], y[:200])
+
+
+def test_cv_auto_folds_small_tables_only(diabetes, cancer):
+    X, y = diabetes
+    small = NASTabularRegressor(max_trials=1, epochs=2, random_state=0, cv="auto").fit(X, y)
+    assert len(small.best_trial_.user_attrs["fold_values"]) == sknas.base.CV_FOLDS
+    # with validation_data, "auto" keeps that held-back set
+    held = NASTabularRegressor(max_trials=1, epochs=2, random_state=0, cv="auto")
+    held.fit(X[:300], y[:300], validation_data=(X[300:], y[300:]))
+    assert "fold_values" not in held.best_trial_.user_attrs
+    with pytest.raises(TypeError, match=r"cv=3 cross-validates .* pass one of them"):
+        NASTabularRegressor(max_trials=1, epochs=2, cv=3).fit(
+            X[:300], y[:300], validation_data=(X[300:], y[300:])
+        )
+
+
+def test_cross_validated_trials_are_pruned_across_folds():
+    pruner = sknas.search.make_pruner("median", 100, folds=5)
+    assert isinstance(pruner, optuna.pruners.WilcoxonPruner)
+    assert isinstance(sknas.search.make_pruner("median", 100), optuna.pruners.MedianPruner)

@@ -58,6 +58,9 @@ def _fit(kind, mixed_frame):
         block = sknas.TabularBlock(scaling="robust", numeric_embedding="periodic")
         model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
         return model.fit(X, y), X
+    if kind == "tabular-cv":
+        X, y = load_diabetes(return_X_y=True)
+        return sknas.NASTabularRegressor(**FAST, cv=3).fit(X, y), X
     if kind == "tabular-regressor":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**FAST).fit(X, y), X
@@ -83,6 +86,7 @@ def _fit(kind, mixed_frame):
 KINDS = [
     "tabular-classifier",
     "tabular-plr",
+    "tabular-cv",
     "tabular-regressor",
     "image-classifier",
     "image-regressor",

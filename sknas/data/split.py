@@ -1,16 +1,25 @@
-"""One seeded validation split shared by every trial of a search."""
+"""The rows trials are scored on: one seeded validation split, or cross-validation folds,
+shared by every trial of a search."""
 
 from __future__ import annotations
 
 import math
 import warnings
+from numbers import Integral
+from typing import Any
 
 import numpy as np
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.model_selection import (
+    KFold,
+    ShuffleSplit,
+    StratifiedKFold,
+    StratifiedShuffleSplit,
+    check_cv,
+)
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["validation_indices"]
+__all__ = ["cv_folds", "validation_indices"]
 
 
 def validation_indices(
@@ -58,3 +67,63 @@ def validation_indices(
             stratify = None
     train, valid = next(splitter.split(np.zeros((n_samples, 1)), stratify))
     return np.sort(train), np.sort(valid)
+
+
+def cv_folds(
+    n_samples: int, cv: Any, seed: int, stratify: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train and validation row indices of each cross-validation fold.
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows available.
+    cv : int, cross-validation splitter or iterable of splits
+        Folds of a shuffled (stratified, for class codes) k-fold split seeded with ``seed``,
+        or what scikit-learn's ``check_cv`` makes of a splitter or of (train, valid) pairs.
+    seed : int
+        Seed of a k-fold split.
+    stratify : array of int, optional
+        Class codes; an int ``cv`` keeps their proportions when every class has ``cv`` rows,
+        and falls back to a plain k-fold split with a warning otherwise.
+
+    Returns
+    -------
+    list of (train, valid) ndarray of int
+
+    Raises
+    ------
+    InvalidInputError
+        When the validation folds do not hold every row exactly once.
+    """
+    if not isinstance(cv, Integral):
+        splits = check_cv(cv).split(np.zeros((n_samples, 1)), stratify)
+        folds = [(np.sort(a), np.sort(b)) for a, b in splits]
+        validated = np.sort(np.concatenate([valid for _, valid in folds]))
+        if not np.array_equal(validated, np.arange(n_samples)):
+            raise InvalidInputError(
+                f"cv must put every row in exactly one validation fold (as cross_val_predict "
+                f"needs), so that each row is predicted once; the {len(folds)} folds validate "
+                f"{len(validated)} rows, {len(np.unique(validated))} distinct, of "
+                f"{n_samples}. Use a k-fold splitter such as KFold or StratifiedKFold."
+            )
+        return folds
+    if n_samples < cv:
+        raise InvalidInputError(
+            f"too few samples for cv={cv}: got {n_samples} samples. Give at least {cv} "
+            f"samples, lower cv, or use cv=None for one validation split."
+        )
+    splitter: Any = KFold(cv, shuffle=True, random_state=seed)
+    if stratify is not None:
+        counts = np.bincount(stratify)
+        if counts[counts > 0].min() >= cv:
+            splitter = StratifiedKFold(cv, shuffle=True, random_state=seed)
+        else:
+            warnings.warn(
+                f"cannot stratify {cv} folds (the smallest class has "
+                f"{counts[counts > 0].min()} rows); using plain k-fold splits instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            stratify = None
+    return [(np.sort(a), np.sort(b)) for a, b in splitter.split(np.zeros((n_samples, 1)), stratify)]

@@ -75,9 +75,11 @@ class DataSource:
     y : ndarray
         Encoded targets.
     train, valid : ndarray of int
-        Row split. Ignored when ``validation`` is given.
+        Row split. Ignored when ``validation`` or ``folds`` is given.
     validation : (list, ndarray), optional
         Raw inputs and encoded targets of separate validation data.
+    folds : list of (train, valid), optional
+        Cross-validation folds (row indices) instead of one split.
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class DataSource:
         train: np.ndarray | None = None,
         valid: np.ndarray | None = None,
         validation: tuple[list[Any], np.ndarray] | None = None,
+        folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
         self.adapters = adapters
         self.names = list(names)
@@ -97,7 +100,8 @@ class DataSource:
         self.train = train
         self.valid = valid
         self.validation = validation
-        self._cache: dict[str, TrialData] = {}
+        self.splits = folds or [(train, valid)]
+        self._cache: dict[str, list[TrialData]] = {}
         self._seconds: dict[str, float] = {}
 
     def _timed_info(self, index: int, config: dict) -> TensorInfo:
@@ -133,23 +137,44 @@ class DataSource:
         parts = [a.transform(x, c) for a, x, c in zip(self.adapters, raw, configs)]
         return parts[0] if len(parts) == 1 else dict(zip(self.names, parts))
 
+    @property
+    def n_folds(self) -> int:
+        """Cross-validation folds; 1 for one validation split."""
+        return len(self.splits) if self.validation is None else 1
+
+    @property
+    def validation_targets(self) -> Any:
+        """The encoded targets trials are scored on, in the order of their validation
+        predictions: the validation rows, or every row with cross-validation (each predicted
+        by the fold that left it out)."""
+        if self.validation is not None:
+            return self.validation[1]
+        if self.n_folds > 1:
+            return self.y
+        return _rows(self.y, self.splits[0][1])
+
     def data(self, configs: Sequence[dict]) -> TrialData:
-        """Training and validation data as the sampled input configurations present it."""
+        """Training and validation data as the sampled input configurations present it (of
+        the first fold, with cross-validation)."""
+        return self.fold_data(configs)[0]
+
+    def fold_data(self, configs: Sequence[dict]) -> list[TrialData]:
+        """The training and validation data of each fold (one for a validation split)."""
         key = json.dumps(list(configs), sort_keys=True)
         if key not in self._cache:
             started = time.perf_counter()
             X = self._encode(self.X, configs)
             if self.validation is not None:
                 X_val, y_val = self.validation
-                data = TrialData(X, self.y, self._encode(X_val, configs), y_val)
+                datasets = [TrialData(X, self.y, self._encode(X_val, configs), y_val)]
             else:
-                data = TrialData(
-                    _rows(X, self.train),
-                    _rows(self.y, self.train),
-                    _rows(X, self.valid),
-                    _rows(self.y, self.valid),
-                )
-            self._cache[key] = data
+                datasets = [
+                    TrialData(
+                        _rows(X, train), _rows(self.y, train), _rows(X, valid), _rows(self.y, valid)
+                    )
+                    for train, valid in self.splits
+                ]
+            self._cache[key] = datasets
             self._seconds[key] = time.perf_counter() - started
         return self._cache[key]
 
@@ -206,6 +231,7 @@ def prepare_data(
     split: tuple[np.ndarray, np.ndarray] | None = None,
     validation: tuple[list[Any], Any] | None = None,
     refit_on_validation: bool = False,
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[DataSource, list[Any], RefitData, float]:
     """The trials' data, with the preprocessing fitted on their training rows, and the rows
     of the final model.
@@ -228,6 +254,12 @@ def prepare_data(
         Raw inputs and encoded targets of separate validation data, instead of ``split``.
     refit_on_validation : bool
         With ``validation``, whether the final model trains on it too.
+    folds : list of (train, valid), optional
+        Cross-validation folds, instead of ``split``. The input adapters and the target
+        statistics are then fitted on every row, once, so that the fold models share one
+        preprocessing and can be averaged: what they learn is label-free (imputation,
+        categories, scaling statistics, vocabularies) but for the regression targets' mean
+        and scale.
 
     Returns
     -------
@@ -241,7 +273,12 @@ def prepare_data(
         Seconds the input adapters took to fit.
     """
     started = time.perf_counter()
-    if validation is None:
+    if folds is not None:
+        adapters = [clone(a).fit(x) for a, x in zip(templates, X)]
+        source = DataSource(adapters, names, X, y, folds=folds)
+        search_targets = _with_statistics(targets, y)
+        refit = RefitData(list(templates), X, y, search_targets)
+    elif validation is None:
         train, valid = split
         adapters = [clone(a).fit(_take(x, train)) for a, x in zip(templates, X)]
         source = DataSource(adapters, names, X, y, train, valid)

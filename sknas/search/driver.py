@@ -100,12 +100,21 @@ def make_sampler(sampler: Any, seed: int, *, shared: bool = False) -> optuna.sam
     raise _unknown("sampler", str(sampler), SAMPLERS, "optuna.samplers.BaseSampler")
 
 
-def make_pruner(pruner: Any, max_epochs: int) -> optuna.pruners.BasePruner:
-    """An Optuna pruner from a name, None, or a copy of a pruner instance."""
+def make_pruner(pruner: Any, max_epochs: int, folds: int = 1) -> optuna.pruners.BasePruner:
+    """An Optuna pruner from a name, None, or a copy of a pruner instance.
+
+    With cross-validation (``folds`` > 1) trials report one score per fold instead of one
+    per epoch: ``"median"`` is then the Wilcoxon signed-rank test of a trial's fold scores
+    against the best trial's (``WilcoxonPruner``), and Hyperband's resource is the fold.
+    """
     if isinstance(pruner, optuna.pruners.BasePruner):
         return copy.deepcopy(pruner)
     if pruner is None or pruner == "none":
         return optuna.pruners.NopPruner()
+    if folds > 1 and pruner in ("median", "hyperband"):
+        if pruner == "median":
+            return optuna.pruners.WilcoxonPruner(p_threshold=0.1)
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=folds)
     if pruner == "median":
         # a tenth of the epoch cap as warm-up (1 to 3 epochs): short trials are judged early
         warmup = max(1, min(3, max_epochs // 10))

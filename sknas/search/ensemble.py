@@ -83,12 +83,16 @@ class Ensemble:
         when ``objective=None``, else the scorer's value).
     rounds : int
         Selection rounds that gave these weights (``weights`` are picks / ``rounds``).
+    folds : int
+        Networks per member: with cross-validation each member averages its trial's fold
+        models; 1 otherwise.
     """
 
     members: list[int]
     weights: list[float]
     score: float
     rounds: int
+    folds: int = 1
 
 
 class _Replay(BaseEstimator):
@@ -196,6 +200,7 @@ def select_ensemble(
     loss: Callable[[np.ndarray], float],
     rounds: int,
     sign: float = 1.0,
+    folds: int = 1,
 ) -> Ensemble:
     """Greedy ensemble selection with replacement (Caruana et al., 2004).
 
@@ -213,6 +218,8 @@ def select_ensemble(
     sign : float
         Multiplies the loss in :attr:`Ensemble.score` (-1 turns a negated scorer back into
         the scorer's value).
+    folds : int
+        Networks per candidate (:attr:`Ensemble.folds`).
 
     Returns
     -------
@@ -237,4 +244,5 @@ def select_ensemble(
         weights=[counts[n] / size for n in members],
         score=sign * float(best_loss),
         rounds=size,
+        folds=folds,
     )

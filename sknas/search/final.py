@@ -41,6 +41,8 @@ STATUSES = {
     "refit": "refit on every row it may use",
     "trial_weights": "the trials' own weights (refit=False, the search was interrupted, an "
     "ensemble, or refit='members' would not fit in the time budget)",
+    "bagged": "the fold models of cross-validation, averaged (of the best trial, or of each "
+    "member of an ensemble)",
     "retrained": "the best trial's network trained again on its training rows: its weights "
     "were not held by this process (a trial of another machine or of an earlier session)",
     "out_of_time": "the refit ran out of time; the best trial's own weights are used",
@@ -117,9 +119,13 @@ def _train(
 
 
 def _from_weights(objective: Objective, kept: TrialWeights, targets: Sequence[Any]) -> Any:
-    """A net holding the weights a trial was trained to, without training."""
+    """A net holding the weights a trial was trained to (its fold models, averaged, with
+    cross-validation), without training."""
     infos = objective.source.infos(kept.spec.input_configs())
-    module = _build(kept.spec, infos, targets, 0)
+    folds = [_build(kept.spec, infos, targets, 0) for _ in range(kept.folds)]
+    module = folds[0]
+    if kept.folds > 1:
+        module = EnsembleModule(folds, [1.0 / kept.folds] * kept.folds, [t.info_ for t in targets])
     module.load_state_dict(kept.state_dict)
     net = make_net(
         module,
@@ -192,7 +198,8 @@ def final_model(
 
     if refit is None and kept is not None:
         net = _from_weights(objective, kept, search_targets)
-        return done(net, _select(source.adapters, spec), search_targets, "trial_weights")
+        status = "bagged" if kept.folds > 1 else "trial_weights"
+        return done(net, _select(source.adapters, spec), search_targets, status)
     net, cut, diverged = None, False, False
     interrupt = SearchInterrupt()
     try:
@@ -328,7 +335,7 @@ def final_ensemble(
         return FinalModel(net, adapters, list(search_targets), status, seconds)
 
     if refit is None:
-        return trial_weights("trial_weights")
+        return trial_weights("bagged" if kept[0].folds > 1 else "trial_weights")
     estimate = sum(final_model_seconds(trials[n], refit.n_rows) for n in ensemble.members)
     if deadline is not None and time.monotonic() + estimate > deadline:
         return trial_weights("trial_weights")
@@ -405,7 +412,8 @@ def choose_ensemble(
     Ensemble
     """
     best = study.best_trial
-    alone = Ensemble(members=[best.number], weights=[1.0], score=float(best.value), rounds=1)
+    folds = objective.source.n_folds
+    alone = Ensemble([best.number], [1.0], score=float(best.value), rounds=1, folds=folds)
     numbers = {k.number for k in held}
     if size == 1 or best.number not in numbers or PREDICTIONS not in best.user_attrs:
         return alone
@@ -424,10 +432,9 @@ def choose_ensemble(
     )[:size]
     if len(candidates) < 2:
         return alone
-    data = objective.source.data(spec.input_configs())
     loss = EnsembleLoss(
         objective.target_infos,
-        data.y_valid,
+        objective.source.validation_targets,
         spec.outputs,
         objective=objective.objective,
         class_weight=objective.class_weight,
@@ -435,4 +442,5 @@ def choose_ensemble(
     )
     # the best trial is the first candidate (Optuna's best is the earliest among equals)
     predictions = {t.number: unpack_predictions(t.user_attrs[PREDICTIONS]) for t in candidates}
-    return select_ensemble(predictions, best.number, loss, size, sign=1.0 if minimize else -1.0)
+    sign = 1.0 if minimize else -1.0
+    return select_ensemble(predictions, best.number, loss, size, sign=sign, folds=folds)

@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial
 from skorch.callbacks import Callback
 
 from ..exceptions import SearchError
-from ..nn import GraphModule, count_parameters
+from ..nn import EnsembleModule, GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
 from ..space.sampling import ProbeTrial
 from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
@@ -69,12 +69,17 @@ def final_model_seconds(trial: FrozenTrial, n_rows: int) -> float:
 
 @dataclass
 class TrialWeights:
-    """What is kept of one of the best trials so far: enough to use it without a refit."""
+    """What is kept of one of the best trials so far: enough to use it without a refit.
+
+    With cross-validation, ``state_dict`` is that of the average of the trial's ``folds``
+    fold models (:class:`~sknas.nn.EnsembleModule`).
+    """
 
     number: int
     value: float
     spec: ArchitectureSpec
     state_dict: dict[str, torch.Tensor]
+    folds: int = 1
 
 
 class Objective:
@@ -191,7 +196,8 @@ class Objective:
         if self.deadline is None:
             return None
         if self.final_rows is None:
-            return self.deadline
+            # nothing to train after the search; the final model is still assembled
+            return self.deadline - RESERVE_FIXED
         now = time.monotonic()
         if self._reserve is None or now - self._reserve[0] > RESERVE_REFRESH:
             try:
@@ -252,14 +258,18 @@ class Objective:
                 torch.cuda.empty_cache()
 
     def _net(
-        self, trial: Any, module: GraphModule, spec: ArchitectureSpec, data: TrialData, limit: Any
+        self,
+        trial: Any,
+        module: GraphModule,
+        spec: ArchitectureSpec,
+        data: TrialData,
+        limit: Any,
+        report: bool,
     ) -> Any:
-        """The skorch net of one trial, with the pruning, time and divergence callbacks."""
-        own = [
-            ("pruning", PruningReporter(trial, self.monitor)),
-            ("time_limit", limit),
-            ("divergence", DivergenceGuard()),
-        ]
+        """The skorch net of one trial (or fold), with the time and divergence callbacks and,
+        when ``report``, the per-epoch pruning reporter."""
+        own = [("pruning", PruningReporter(trial, self.monitor))] if report else []
+        own += [("time_limit", limit), ("divergence", DivergenceGuard())]
         user = [(f"user_{i}", copy.deepcopy(cb)) for i, cb in enumerate(self.callbacks)]
         return make_net(
             module,
@@ -277,34 +287,23 @@ class Objective:
             n_train=data.n_train,
         )
 
-    def _run(self, trial: Any) -> float:
-        spec = self.sample(trial)
-        trial.set_user_attr("architecture", spec.to_dict())
-        seed = self.seed + trial_index(trial.study, trial.number)
-        trial.set_user_attr("seed", seed)
-        trial.set_user_attr("worker", PROCESS)
+    def _fit(
+        self, trial: Any, spec: ArchitectureSpec, data: TrialData, seed: int, prep: float
+    ) -> tuple[Any, ArchitectureSpec, Any]:
+        """Train ``spec`` on ``data``: the net, the spec (with a halved batch size after a GPU
+        out-of-memory error) and its time limit."""
+        report = self.source.n_folds == 1
         module = self.build(spec, seed)
-        n_params = count_parameters(module)
-        trial.set_user_attr("n_params", n_params)
-        if self.max_model_size is not None and n_params > self.max_model_size:
-            raise SearchError(
-                f"the sampled network has {n_params:,} parameters, more than "
-                f"max_model_size={self.max_model_size:,}."
-            )
-        data = self.source.data(spec.input_configs())
-        trial.set_user_attr("train_rows", data.n_train)
-        prep = self.setup_seconds + self.source.preparation_seconds(spec.input_configs())
-        trial.set_user_attr("prep_seconds", prep)
         while True:
             time_limit = TimeLimit(
                 functools.partial(self._own_deadline, trial.study, prep, data.n_train)
             )
-            net = self._net(trial, module, spec, data, time_limit)
+            net = self._net(trial, module, spec, data, time_limit, report)
             try:
                 with torch.random.fork_rng():
                     torch.manual_seed(seed)
                     net.fit(data.X_train, data.y_train)
-                break
+                return net, spec, time_limit
             except torch.cuda.OutOfMemoryError:
                 batch_size = spec.training["batch_size"]
                 if batch_size // 2 < MIN_OOM_BATCH_SIZE:
@@ -323,39 +322,98 @@ class Objective:
                 trial.set_user_attr("architecture", spec.to_dict())
                 trial.set_user_attr("oom_batch_size", batch_size // 2)
                 module = self.build(spec, seed)
-        if self.interrupted():
-            raise KeyboardInterrupt
+
+    def _best(self, net: Any) -> tuple[int, float, int]:
+        """The best epoch (1-based), its monitored value and the epochs trained, from the
+        history; TrialPruned when no epoch finished."""
         values = [row.get(self.monitor) for row in net.history]
         done = [(i, v) for i, v in enumerate(values) if v is not None]
         if not done:
             # not the architecture's fault: the search is ending
-            trial.set_user_attr("stopped_by", "time_budget")
             raise TrialPruned("the time budget ran out before the first epoch finished.")
         pick = min if self.direction == "minimize" else max
         best_epoch, value = pick(done, key=lambda item: item[1])
         if not math.isfinite(value):
             raise FloatingPointError(f"the validation {self.monitor} is {value}.")
-        trial.set_user_attr("epochs", len(done))
-        trial.set_user_attr("best_epoch", best_epoch + 1)
-        durations = [row["dur"] for row in net.history if "dur" in row]
-        trial.set_user_attr("epoch_seconds", float(np.mean(durations)))
-        if time_limit.expired_:
-            trial.set_user_attr("stopped_by", "time_budget")
-        if self.record_predictions:
-            predictions = predictions_of(net, data.X_valid, self.target_infos)
-            trial.set_user_attr(PREDICTIONS, pack_predictions(predictions))
-        self._hold(TrialWeights(trial.number, float(value), spec, {}), net)
-        return float(value)
+        return best_epoch + 1, float(value), len(done)
 
-    def _hold(self, weights: TrialWeights, net: Any) -> None:
+    def _run(self, trial: Any) -> float:
+        spec = self.sample(trial)
+        trial.set_user_attr("architecture", spec.to_dict())
+        seed = self.seed + trial_index(trial.study, trial.number)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("worker", PROCESS)
+        n_params = count_parameters(self.build(spec, seed))
+        trial.set_user_attr("n_params", n_params)
+        if self.max_model_size is not None and n_params > self.max_model_size:
+            raise SearchError(
+                f"the sampled network has {n_params:,} parameters, more than "
+                f"max_model_size={self.max_model_size:,}."
+            )
+        folds = self.source.fold_data(spec.input_configs())
+        trial.set_user_attr("train_rows", folds[0].n_train)
+        prep = self.setup_seconds + self.source.preparation_seconds(spec.input_configs())
+        trial.set_user_attr("prep_seconds", prep)
+        nets, values, best_epochs, epochs, durations = [], [], [], 0, []
+        for fold, data in enumerate(folds):
+            net, spec, time_limit = self._fit(trial, spec, data, seed, prep)
+            if self.interrupted():
+                raise KeyboardInterrupt
+            try:
+                best_epoch, value, trained = self._best(net)
+            except TrialPruned:
+                trial.set_user_attr("stopped_by", "time_budget")
+                raise
+            if time_limit.expired_:
+                trial.set_user_attr("stopped_by", "time_budget")
+                if fold + 1 < len(folds):
+                    raise TrialPruned("the time budget ran out before every fold was trained.")
+            nets.append(net)
+            values.append(value)
+            best_epochs.append(best_epoch)
+            epochs += trained
+            durations += [row["dur"] for row in net.history if "dur" in row]
+            if len(folds) > 1:
+                # pruned across folds: each fold's score is one step
+                trial.report(value, fold)
+                if trial.should_prune():
+                    raise TrialPruned(f"pruned after fold {fold + 1} of {len(folds)}.")
+        value = float(np.mean(values))
+        trial.set_user_attr("epochs", epochs)
+        trial.set_user_attr("best_epoch", round(float(np.mean(best_epochs))))
+        trial.set_user_attr("epoch_seconds", float(np.mean(durations)))
+        if len(folds) > 1:
+            trial.set_user_attr("fold_values", values)
+        if self.record_predictions:
+            trial.set_user_attr(PREDICTIONS, pack_predictions(self._predictions(nets, folds)))
+        module = nets[0].module_
+        if len(nets) > 1:
+            module = EnsembleModule(
+                [n.module_ for n in nets], [1.0 / len(nets)] * len(nets), self.target_infos
+            )
+        self._hold(TrialWeights(trial.number, value, spec, {}, len(nets)), module)
+        return value
+
+    def _predictions(self, nets: Sequence[Any], folds: Sequence[TrialData]) -> np.ndarray:
+        """Validation predictions: of the validation rows, or with cross-validation of every
+        row by the fold model that did not train on it, in row order."""
+        parts = [
+            predictions_of(net, data.X_valid, self.target_infos) for net, data in zip(nets, folds)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        out = np.empty((sum(len(p) for p in parts), parts[0].shape[1]), dtype=np.float32)
+        for part, (_, valid) in zip(parts, self.source.splits):
+            out[valid] = part
+        return out
+
+    def _hold(self, weights: TrialWeights, module: Any) -> None:
         """Hold the weights of a trial that is among this process's ``keep`` best."""
         # strictly better, as for Optuna's best trial: on a tie the earlier trial goes first
         sign = 1.0 if self.direction == "minimize" else -1.0
         place = sum(sign * k.value <= sign * weights.value for k in self.kept)
         if place >= self.keep:
             return
-        weights.state_dict = {
-            k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()
-        }
+        weights.state_dict = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
         self.kept.insert(place, weights)
         del self.kept[self.keep :]
