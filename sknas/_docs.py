@@ -69,8 +69,10 @@ PARAMETERS_DOC = """
         each fold's score (``pruner="median"`` becomes Optuna's ``WilcoxonPruner`` across
         folds) and scores their mean; the final model averages the best trial's fold models
         (a bag) instead of a refit, and ensembles select on out-of-fold predictions of every
-        row. The input preprocessing and the regression targets' mean and scale are then
-        fitted once on every row, so that the fold models share them. ``"auto"`` uses 5
+        row. The folds must validate every row once; give a splitter a ``random_state`` so
+        that ``n_jobs`` workers and resumed searches use the same folds. The input
+        preprocessing and the regression targets' mean and scale are then fitted once on
+        every row, so that the fold models share them. ``"auto"`` uses 5
         folds below 1,000 training rows and one split otherwise. None (the default) always
         uses one split: with ensembles, it scored better than ``"auto"`` on one of the two
         small tables of the project's benchmarks (``bench/results/tabular.md``). Not with
@@ -98,8 +100,9 @@ ATTRIBUTES_DOC = """
         Its network and training settings.
     ensemble_ : sknas.search.Ensemble
         The trials the final model averages: ``members`` (trial numbers, the best first),
-        ``weights``, ``score`` (the average's objective on the validation rows) and
-        ``rounds``. One member with weight 1 when no average beat the best trial.
+        ``weights``, ``score`` (the average's objective on the validation rows, out of fold
+        with ``cv``), ``rounds`` and ``folds`` (fold models per member with ``cv``, else 1).
+        One member with weight 1 when no average beat the best trial.
     leaderboard_ : pandas.DataFrame
         One row per trial, best first: number, state, score, ensemble_weight, epochs,
         best_epoch, n_params, seconds, epoch_seconds (mean seconds per epoch), fail_reason,

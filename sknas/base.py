@@ -19,7 +19,6 @@ import torch
 from joblib import effective_n_jobs
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
@@ -279,20 +278,18 @@ class BaseNASEstimator(BaseEstimator):
         size: float,
         seed: int,
         refit_on_validation_data: bool,
-        cv: Any = None,
+        folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> tuple[DataSource, list[Any], RefitData, float, np.ndarray | None]:
-        """Split the rows (or fold them, with ``cv``) and fit the preprocessing on the
-        training rows only (:func:`~sknas.search.prepare_data`).
+        """Split the rows and fit the preprocessing on the training rows only, or, with
+        cross-validation ``folds``, on every row (:func:`~sknas.search.prepare_data`).
 
         Returns the trials' data, the target adapters they train with, the rows of the
         final model, the seconds spent fitting the input adapters, and the trials' class
         weights.
         """
         codes = self._first_target(inputs.y)
-        split = folds = None
-        if cv is not None:
-            folds = cv_folds(len(codes), cv, seed, self._stratify(inputs.y))
-        elif inputs.validation is None:
+        split = None
+        if folds is None and inputs.validation is None:
             split = validation_indices(len(codes), size, seed, self._stratify(inputs.y))
         source, search_targets, refit, seconds = prepare_data(
             inputs.templates,
@@ -312,19 +309,25 @@ class BaseNASEstimator(BaseEstimator):
         refit.class_weight = self._class_weight(self._first_target(refit.y))
         return source, search_targets, refit, seconds, class_weight
 
-    def _cv(self, n_rows: int, validation_data: Any) -> Any:
-        """The cross-validation of this fit's trials (folds or a splitter), or None for one
-        validation split."""
-        if self.cv == "auto":
-            use = validation_data is None and n_rows < CV_ROWS
-            return CV_FOLDS if use else None
-        if self.cv is not None and validation_data is not None:
+    def _folds(
+        self, inputs: _Inputs, validation_data: Any, seed: int
+    ) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """The cross-validation folds of this fit's trials, made once (a splitter's
+        ``split`` is called once), or None for one validation split."""
+        cv = self.cv
+        if cv == "auto":
+            use = validation_data is None and len(self._first_target(inputs.y)) < CV_ROWS
+            cv = CV_FOLDS if use else None
+        elif cv is not None and validation_data is not None:
             raise TypeError(
-                f"cv={self.cv!r} cross-validates trials on folds of X, and validation_data "
+                f"cv={cv!r} cross-validates trials on folds of X, and validation_data "
                 f"gives rows to score them on instead; pass one of them (cv=None to use "
                 f"validation_data)."
             )
-        return self.cv
+        if cv is None:
+            return None
+        codes = self._first_target(inputs.y)
+        return cv_folds(len(codes), cv, seed, self._stratify(inputs.y))
 
     def _validation(
         self, validation_data: Any, templates: list[Any], names: list[str], heads: list[str]
@@ -540,20 +543,20 @@ class BaseNASEstimator(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
         graph = self._search_graph()
         inputs = self._validate_data(graph, X, y, validation_data)
-        cv = self._cv(len(self._first_target(inputs.y)), validation_data)
-        n_folds = 1
-        if cv is not None:
-            n_folds = cv if isinstance(cv, Integral) else check_cv(cv).get_n_splits()
         persistent = storage is not None
         study = open_study(
             storage=storage,
             study_name=study_name,
             direction="minimize" if self.objective is None else "maximize",
-            pruner=make_pruner(self.pruner, max_epochs, n_folds),
+            pruner=make_pruner(self.pruner, max_epochs),
             identity=self._identity(X, y, validation_data, seed, persistent, settings, graph),
         )
         # a resumed or joined study keeps the seed it was started with, and so its split
         seed = int(study.user_attrs["sknas_seed"])
+        folds = self._folds(inputs, validation_data, seed)
+        if folds is not None:
+            # each fold's score is one step of the trial
+            study.pruner = make_pruner(self.pruner, max_epochs, len(folds))
         # each process draws its own proposals (in a user's storage, processes of other
         # machines may join: their identity is mixed in); TPE counts others' running trials
         shared = self.storage is not None
@@ -562,10 +565,10 @@ class BaseNASEstimator(BaseEstimator):
         if worker and isinstance(self.sampler, optuna.samplers.BaseSampler):
             study.sampler.reseed_rng()
         source, search_targets, refit, setup_seconds, class_weight = self._prepare_data(
-            inputs, settings["validation_split"], seed, refit_on_validation_data, cv
+            inputs, settings["validation_split"], seed, refit_on_validation_data, folds
         )
         # with cross-validation the fold models are the final model: nothing is refit
-        refit = refit if self.refit and cv is None else None
+        refit = refit if self.refit and folds is None else None
         target_infos = [adapter.info_ for adapter in search_targets]
         if is_multi_task(target_infos) and self.objective is not None:
             raise InvalidParameterError(

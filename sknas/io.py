@@ -398,7 +398,10 @@ def save(
 def _ensemble_json(estimator: Any) -> dict[str, Any]:
     """``ensemble_`` with the architecture of each member after the best (whose architecture
     is ``architecture``), for sknas.json."""
-    ensemble = estimator.ensemble_
+    # an estimator fitted (and pickled) before ensembles holds its best trial alone
+    best = estimator.best_trial_
+    alone = Ensemble([best.number], [1.0], float(best.value), 1)
+    ensemble = getattr(estimator, "ensemble_", alone)
     trials = {t.number: t for t in estimator.study_.get_trials(deepcopy=False)}
     return {
         "members": list(ensemble.members),
@@ -591,6 +594,12 @@ def _check_metadata(folder: Path, metadata: dict[str, Any]) -> None:
         raise _invalid(folder, "data", metadata["data"], "an object")
     if "ensemble" in metadata:
         _check_ensemble(folder, metadata["ensemble"], metadata["architecture"])
+    elif metadata["format"] >= 2:
+        raise BundleError(
+            f"{METADATA} in {str(folder)!r} lacks the field 'ensemble' that bundle format "
+            f"{metadata['format']} always has. Save the model again, or restore the bundle "
+            f"from a copy you trust."
+        )
 
 
 def _check_ensemble(folder: Path, data: Any, architecture: dict[str, Any]) -> None:

@@ -85,7 +85,7 @@ def test_multi_label_head_predicts_label_sets():
     Y = np.column_stack([y == 0, y == 2, X[:, 0] > 5.8]).astype(int)
     inp = sknas.TabularInput()
     head = sknas.ClassificationHead(multi_label=True)(sknas.TabularBlock()(inp))
-    model = sknas.AutoModel(inputs=inp, outputs=head, max_trials=1, epochs=20, random_state=0)
+    model = sknas.AutoModel(inputs=inp, outputs=head, max_trials=3, epochs=20, random_state=0)
     model.fit(X, Y)
     pred = model.predict(X)
     assert pred.shape == Y.shape

@@ -321,6 +321,26 @@ INVALID = {
 }
 
 
+def test_a_format_1_bundle_loads_as_its_best_trial_alone(folder, fitted):
+    estimator, X = fitted
+
+    def older(metadata):
+        del metadata["ensemble"]
+        metadata["format"] = 1
+
+    _edit(folder, older)
+    loaded = sknas.load(folder)
+    assert loaded.ensemble_.members == [estimator.best_trial_.number]
+    assert loaded.ensemble_.weights == [1.0]
+    np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
+
+
+def test_a_format_2_bundle_without_its_ensemble_is_refused(folder):
+    _edit(folder, lambda m: m.pop("ensemble"))
+    with pytest.raises(BundleError, match="lacks the field 'ensemble' that bundle format 2"):
+        sknas.load(folder)
+
+
 @pytest.mark.parametrize("case", list(INVALID))
 def test_invalid_values_in_sknas_json_are_refused_by_name(folder, case):
     change, match = INVALID[case]

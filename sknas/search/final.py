@@ -45,9 +45,9 @@ STATUSES = {
     "member of an ensemble)",
     "retrained": "the best trial's network trained again on its training rows: its weights "
     "were not held by this process (a trial of another machine or of an earlier session)",
-    "out_of_time": "the refit ran out of time; the best trial's own weights are used",
-    "interrupted": "the refit was interrupted; the best trial's own weights are used",
-    "diverged": "the refit's loss was not finite; the best trial's own weights are used",
+    "out_of_time": "the refit ran out of time; the trials' own weights are used",
+    "interrupted": "the refit was interrupted; the trials' own weights are used",
+    "diverged": "the refit's loss was not finite; the trials' own weights are used",
     "partial": "the final training could not finish and the best trial's weights are not "
     "held in this process: the network is trained for fewer epochs than its best trial",
 }
@@ -338,6 +338,13 @@ def final_ensemble(
         return trial_weights("bagged" if kept[0].folds > 1 else "trial_weights")
     estimate = sum(final_model_seconds(trials[n], refit.n_rows) for n in ensemble.members)
     if deadline is not None and time.monotonic() + estimate > deadline:
+        warnings.warn(
+            f"refit='members': refitting the {len(kept)} members of the ensemble would take "
+            f"about {estimate:.0f}s, more than the time_budget leaves; they keep their "
+            f"trials' weights. Raise time_budget to refit them.",
+            UserWarning,
+            stacklevel=3,
+        )
         return trial_weights("trial_weights")
     interrupt = SearchInterrupt()
     nets, status = [], "refit"
@@ -430,8 +437,6 @@ def choose_ensemble(
         ),
         key=lambda t: (t.value if minimize else -t.value, t.number),
     )[:size]
-    if len(candidates) < 2:
-        return alone
     loss = EnsembleLoss(
         objective.target_infos,
         objective.source.validation_targets,

@@ -178,11 +178,6 @@ class Objective:
         self._reserve: tuple[float, float] | None = None
 
     @property
-    def best(self) -> TrialWeights | None:
-        """The weights of this process's best trial (the earliest among equals)."""
-        return self.kept[0] if self.kept else None
-
-    @property
     def direction(self) -> str:
         return "minimize" if self.objective is None else "maximize"
 
@@ -288,12 +283,17 @@ class Objective:
         )
 
     def _fit(
-        self, trial: Any, spec: ArchitectureSpec, data: TrialData, seed: int, prep: float
+        self,
+        trial: Any,
+        spec: ArchitectureSpec,
+        module: GraphModule,
+        data: TrialData,
+        seed: int,
+        prep: float,
     ) -> tuple[Any, ArchitectureSpec, Any]:
-        """Train ``spec`` on ``data``: the net, the spec (with a halved batch size after a GPU
-        out-of-memory error) and its time limit."""
+        """Train ``module`` (built from ``spec`` under ``seed``) on ``data``: the net, the
+        spec (with a halved batch size after a GPU out-of-memory error) and its time limit."""
         report = self.source.n_folds == 1
-        module = self.build(spec, seed)
         while True:
             time_limit = TimeLimit(
                 functools.partial(self._own_deadline, trial.study, prep, data.n_train)
@@ -343,7 +343,8 @@ class Objective:
         seed = self.seed + trial_index(trial.study, trial.number)
         trial.set_user_attr("seed", seed)
         trial.set_user_attr("worker", PROCESS)
-        n_params = count_parameters(self.build(spec, seed))
+        module = self.build(spec, seed)
+        n_params = count_parameters(module)
         trial.set_user_attr("n_params", n_params)
         if self.max_model_size is not None and n_params > self.max_model_size:
             raise SearchError(
@@ -356,7 +357,9 @@ class Objective:
         trial.set_user_attr("prep_seconds", prep)
         nets, values, best_epochs, epochs, durations = [], [], [], 0, []
         for fold, data in enumerate(folds):
-            net, spec, time_limit = self._fit(trial, spec, data, seed, prep)
+            if fold:
+                module = self.build(spec, seed)
+            net, spec, time_limit = self._fit(trial, spec, module, data, seed, prep)
             if self.interrupted():
                 raise KeyboardInterrupt
             try:
