@@ -12,7 +12,10 @@ PARAMETERS_DOC = """
         search keeps the time the final model needs (estimated from the best trial's
         measured seconds per epoch), stops starting trials when only that is left, and stops
         a running trial at that point; the refit is stopped at the budget's end and then the
-        best trial's own weights are used (``refit_status_`` says so). None means no limit.
+        best trial's own weights are used (``refit_status_`` says so). When the ensemble
+        chosen at that point needs no refit, the search goes on into the time it kept (in
+        one process, ``n_jobs=1``) and the final model keeps its trials' weights. None means
+        no limit.
     epochs : int, optional
         Epochs per trial. None trains up to a cap with early stopping (100 epochs and patience
         10 for tables, 50 and 5 for images).
@@ -51,8 +54,8 @@ PARAMETERS_DOC = """
         ``X`` only, unless ``fit(..., refit_on_validation_data=True)``). False keeps the best
         trial's own weights and the preprocessing fitted on its training rows. The members
         of an ensemble keep their trials' weights (which scored better than refitting them
-        in the project's benchmarks); ``"members"`` refits each of them too, when the time
-        left covers all of them.
+        on two of three tables of the project's benchmarks, and cost no time);
+        ``"members"`` refits each of them too, when the time left covers all of them.
     ensemble_size : int, default=10
         Networks the final model may average. After the search, greedy ensemble selection
         with replacement (Caruana et al., 2004) starts from the best trial and, for

@@ -425,15 +425,22 @@ class BaseNASEstimator(BaseEstimator):
             interrupted, others = run_with_workers(run.search, elsewhere, workers, deadline)
             interrupted = interrupted or any(stopped for stopped, _ in others)
             check_completed(run.study, interrupted)
+            held = [*run.objective.kept, *(k for _, kept in others for k in kept)]
+            self.ensemble_ = choose_ensemble(run.study, run.objective, held, self.ensemble_size)
+            refit = None if interrupted else run.refit
+            if self._search_on(run, interrupted, workers, deadline):
+                # an ensemble keeps its trials' weights: the time kept for a refit of the
+                # best trial goes to more trials, and the final model is not refit
+                run.objective.final_rows = refit = None
+                interrupted = run.search()
+                held = [*run.objective.kept, *(k for _, kept in others for k in kept)]
+                self.ensemble_ = choose_ensemble(run.study, run.objective, held, self.ensemble_size)
             study = run.study if storage is self.storage else copy_to_memory(run.study)
         self.search_seconds_ = time.monotonic() - started
-        held = [*run.objective.kept, *(k for _, kept in others for k in kept)]
-        self.ensemble_ = choose_ensemble(study, run.objective, held, self.ensemble_size)
         self._set_search_results(study, interrupted)
-        refit = None if interrupted else run.refit
         if len(self.ensemble_.members) > 1:
-            # members keep their trials' weights unless asked: that measured better
-            # (bench/results/ensemble.md)
+            # members keep their trials' weights unless asked: no time, and better on two
+            # tables of three (bench/results/ensemble.md)
             members = set(self.ensemble_.members)
             final = final_ensemble(
                 run.objective,
@@ -462,6 +469,18 @@ class BaseNASEstimator(BaseEstimator):
         self.refit_seconds_ = final.seconds
         self.fit_seconds_ = time.monotonic() - started
         return self
+
+    def _search_on(self, run: _Search, interrupted: bool, workers: int, deadline: Any) -> bool:
+        """Whether the search goes on into the time it kept for the final model: under a
+        budget, in one process, when the selected ensemble needs no refit."""
+        return (
+            deadline is not None
+            and not interrupted
+            and workers == 1
+            and run.refit is not None
+            and self.refit is True
+            and len(self.ensemble_.members) > 1
+        )
 
     def _set_search_results(self, study: Any, interrupted: bool) -> None:
         self.study_ = study

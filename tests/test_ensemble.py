@@ -1,6 +1,7 @@
 """Ensembles of trials (greedy selection, the averaged module, the estimators using it) and
 cross-validated trials whose fold models are bagged."""
 
+import datetime
 import json
 import pickle
 
@@ -18,6 +19,7 @@ import sknas
 import sknas.base
 import sknas.search
 import sknas.search.final
+import sknas.search.objective
 from sknas import NASTabularClassifier, NASTabularRegressor
 from sknas.exceptions import InvalidInputError
 from sknas.io import BundleError
@@ -27,6 +29,8 @@ from sknas.search.ensemble import PREDICTIONS, pack_predictions, unpack_predicti
 from sknas.space import TensorInfo
 
 FAST = {"max_trials": 6, "epochs": 8, "random_state": 1}
+#: past the time a search keeps for a refit of 8 s in a budget of 20 s
+LATE = datetime.timedelta(seconds=12.5)
 REGRESSION = TensorInfo("regression", (1,), {"scale": [1.0]})
 CLASSES = TensorInfo("classification", (2,))
 
@@ -364,3 +368,21 @@ def test_cross_validated_trials_are_pruned_across_folds():
     pruner = sknas.search.make_pruner("median", 100, folds=5)
     assert isinstance(pruner, optuna.pruners.WilcoxonPruner)
     assert isinstance(sknas.search.make_pruner("median", 100), optuna.pruners.MedianPruner)
+
+
+def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, diabetes):
+    X, y = diabetes
+    # the best trial's refit is estimated at 8 s of the 20: the search keeps that back
+    monkeypatch.setattr(sknas.search.objective, "final_model_seconds", lambda trial, rows: 8.0)
+    starts = {}
+    for size in (1, 10):
+        started = datetime.datetime.now()
+        reg = NASTabularRegressor(time_budget=20, epochs=3, random_state=0, ensemble_size=size)
+        reg.fit(X[:300], y[:300])
+        late = [t for t in reg.study_.trials if (t.datetime_start or started) > started + LATE]
+        starts[size] = (len(late), reg.refit_status_, len(reg.ensemble_.members))
+    # the best network alone is refit in the kept time; no trial starts in it
+    assert starts[1] == (0, "refit", 1)
+    # an ensemble needs no refit: trials run in the kept time, and nothing is refit
+    assert starts[10][0] > 0 and starts[10][1:] == ("trial_weights", starts[10][2])
+    assert starts[10][2] > 1
