@@ -88,8 +88,9 @@ def _two_heads(ns):
     assert set(ns["y_class_pred"]) <= set(ns["y_class"])
     values, truth = ns["y_value_pred"], ns["y_value"]
     assert values.shape == (len(ns["x_test"]),)
-    # in the target's units (mean 4.8), not standardized ones (mean 0), after two epochs
-    assert abs(values.mean() - truth.mean()) < 3 * truth.std()
+    # in the target's units (mean 4.8), not standardized ones (mean 0): after two epochs
+    # (an average of two-epoch networks) nearer the target's mean than 0
+    assert abs(values.mean() - truth.mean()) < abs(values.mean())
 
 
 def _same_probabilities_as_the_estimator(ns):

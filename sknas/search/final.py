@@ -149,7 +149,7 @@ def _select(adapters: Sequence[Any], spec: ArchitectureSpec) -> list[Any]:
 def final_model(
     objective: Objective,
     trial: FrozenTrial,
-    held: Sequence[TrialWeights | None],
+    held: Sequence[TrialWeights],
     search_targets: Sequence[Any],
     refit: RefitData | None,
     *,
@@ -165,8 +165,8 @@ def final_model(
         training rows), device and loss settings.
     trial : FrozenTrial
         The best trial.
-    held : sequence of TrialWeights or None
-        The best trial weights of each process of the search; those of ``trial`` are used
+    held : sequence of TrialWeights
+        The trial weights held by the processes of the search; those of ``trial`` are used
         where they are among them.
     search_targets : list
         The target adapters the trials were trained with.
@@ -189,7 +189,7 @@ def final_model(
     """
     started = time.monotonic()
     spec = ArchitectureSpec.from_dict(trial.user_attrs["architecture"])
-    kept = next((k for k in held if k is not None and k.number == trial.number), None)
+    kept = next((k for k in held if k.number == trial.number), None)
     source = objective.source
 
     def done(net: Any, adapters: Sequence[Any], targets: Sequence[Any], status: str):
