@@ -22,6 +22,7 @@ from skorch.callbacks import Callback
 
 import sknas
 from sknas import NASTabularClassifier, SearchError
+from sknas.search.driver import SearchInterrupt
 from sknas.search.storage import check_study
 
 FAST = {"max_trials": 2, "epochs": 3, "random_state": 0}
@@ -256,6 +257,46 @@ def test_ctrl_c_keeps_the_finished_trials_in_the_storage(tmp_path, digits_csv):
     states = _states(_study(storage, "c"))
     assert states.count(TrialState.COMPLETE) >= 2 and TrialState.RUNNING not in states
     assert "best trial" in output
+
+
+EPOCHS: list[int | str] = []
+
+
+class _CtrlCDuringReport(Callback):
+    """Presses Ctrl-C in the second trial's second epoch, right after that epoch's score was
+    sent to the storage, and notes whether the code after the signal still ran (each trial
+    trains a deep copy: the notes are global)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        EPOCHS.append(len(net.history))
+        if len(EPOCHS) == FAST["epochs"] + 2:
+            os.kill(os.getpid(), signal.SIGINT)
+            EPOCHS.append("after")
+
+
+def test_ctrl_c_ends_the_running_training_at_its_next_batch(iris):
+    X, y = iris
+    EPOCHS.clear()
+    clf = NASTabularClassifier(
+        **{**FAST, "max_trials": 4}, pruner="none", callbacks=[_CtrlCDuringReport()]
+    ).fit(X, y)
+    # no exception in the middle of the callback: training ended at the next batch
+    assert EPOCHS == [1, 2, 3, 1, 2, "after"]
+    # the queued first trials after it never started
+    states = [t.state for t in clf.study_.trials]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING, TrialState.WAITING]
+    assert clf.search_interrupted_ and clf.best_trial_.number == 0
+
+
+def test_a_second_ctrl_c_raises_at_once():
+    interrupt = SearchInterrupt()
+    with interrupt.installed():
+        os.kill(os.getpid(), signal.SIGINT)
+        assert interrupt()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 RSS: list[int] = []

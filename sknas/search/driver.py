@@ -125,10 +125,12 @@ def make_pruner(pruner: Any, max_epochs: int, folds: int = 1) -> optuna.pruners.
 
 
 class SearchInterrupt:
-    """Turns Ctrl-C during a search into a flag plus KeyboardInterrupt.
+    """Turns Ctrl-C during a search into a flag that ends it at the next safe point.
 
-    skorch ends a training run quietly on KeyboardInterrupt; the flag lets the objective tell a
-    user's interrupt from an early stop and end the search.
+    The first Ctrl-C raises nothing: the running training ends at its next batch
+    (:class:`~sknas.training.StopOnRequest`), the objective then fails that trial, and no
+    trial starts after it, so that no storage write is cut in half. A second Ctrl-C raises
+    KeyboardInterrupt at once.
     """
 
     def __init__(self) -> None:
@@ -144,8 +146,9 @@ class SearchInterrupt:
             return
 
         def handler(signum: int, frame: Any) -> None:
+            if self.requested:
+                raise KeyboardInterrupt
             self.requested = True
-            raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGINT, handler)
         try:
@@ -274,6 +277,17 @@ class _StopAtMaxTrials:
             study.stop()
 
 
+class _StopOnRequest:
+    """Stops this process's loop once the user pressed Ctrl-C."""
+
+    def __init__(self, interrupt: SearchInterrupt) -> None:
+        self.interrupt = interrupt
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if self.interrupt():
+            study.stop()
+
+
 class _StopAtDeadline:
     """Stops this process's loop once no trial may start: the objective keeps the time the
     final model needs, which grows as better trials are found."""
@@ -296,12 +310,15 @@ def _optimize(
     objective: Objective,
     max_trials: int | None,
     progress: _Progress,
+    interrupt: SearchInterrupt,
 ) -> None:
-    """Run trials until ``max_trials`` count in the study or no trial may start, waiting for
-    other workers' last trials where the storage can tell whether they are alive."""
+    """Run trials until ``max_trials`` count in the study, no trial may start or Ctrl-C,
+    waiting for other workers' last trials where the storage can tell whether they are
+    alive."""
     stop = _StopAtMaxTrials(max_trials)
     out_of_time = _StopAtDeadline(objective)
-    while True:
+    asked = _StopOnRequest(interrupt)
+    while not interrupt():
         fail_dead_trials(study)
         finished, running = counted_trials(study)
         left = out_of_time.seconds_left(study)
@@ -313,7 +330,7 @@ def _optimize(
                 n_trials=None if max_trials is None else max_trials - finished - running,
                 timeout=left,
                 catch=(Exception,),
-                callbacks=[stop, out_of_time, progress],
+                callbacks=[stop, out_of_time, asked, progress],
                 gc_after_trial=True,
             )
         elif running and has_heartbeat(study):
@@ -372,12 +389,12 @@ def run_search(
         interrupted = False
         try:
             with interrupt.installed():
-                _optimize(study, objective, max_trials, progress)
+                _optimize(study, objective, max_trials, progress, interrupt)
         except KeyboardInterrupt:
             interrupted = True
         finally:
             progress.close()
-    return interrupted
+    return interrupted or interrupt()
 
 
 def check_completed(study: optuna.Study, interrupted: bool) -> None:

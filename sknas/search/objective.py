@@ -23,7 +23,7 @@ from ..exceptions import SearchError
 from ..nn import EnsembleModule, GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
 from ..space.sampling import ProbeTrial
-from ..training import DivergenceGuard, PruningReporter, TimeLimit, make_net
+from ..training import DivergenceGuard, PruningReporter, StopOnRequest, TimeLimit, make_net
 from .data import DataSource, TrialData
 from .ensemble import PREDICTIONS, pack_predictions, predictions_of
 from .storage import trial_index
@@ -264,7 +264,11 @@ class Objective:
         """The skorch net of one trial (or fold), with the time and divergence callbacks and,
         when ``report``, the per-epoch pruning reporter."""
         own = [("pruning", PruningReporter(trial, self.monitor))] if report else []
-        own += [("time_limit", limit), ("divergence", DivergenceGuard())]
+        own += [
+            ("time_limit", limit),
+            ("interrupt", StopOnRequest(self.interrupted)),
+            ("divergence", DivergenceGuard()),
+        ]
         user = [(f"user_{i}", copy.deepcopy(cb)) for i, cb in enumerate(self.callbacks)]
         return make_net(
             module,
@@ -338,6 +342,9 @@ class Objective:
         return best_epoch + 1, float(value), len(done)
 
     def _run(self, trial: Any) -> float:
+        if self.interrupted():
+            # Ctrl-C came while this trial was being created
+            raise KeyboardInterrupt
         spec = self.sample(trial)
         trial.set_user_attr("architecture", spec.to_dict())
         seed = self.seed + trial_index(trial.study, trial.number)

@@ -1,6 +1,6 @@
 """Train one sampled architecture with skorch. Never imports ``optuna.study``."""
 
-from .callbacks import DivergenceGuard, PruningReporter, TimeLimit
+from .callbacks import DivergenceGuard, PruningReporter, StopOnRequest, TimeLimit
 from .net import (
     MultiTaskLoss,
     StandardizedMSELoss,
@@ -15,6 +15,7 @@ __all__ = [
     "MultiTaskLoss",
     "PruningReporter",
     "StandardizedMSELoss",
+    "StopOnRequest",
     "TimeLimit",
     "is_multi_task",
     "make_net",

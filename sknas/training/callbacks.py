@@ -1,4 +1,4 @@
-"""skorch callbacks: pruning bridge, time-budget guard and divergence guard."""
+"""skorch callbacks: pruning bridge, time-budget and Ctrl-C guards, divergence guard."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from optuna.exceptions import TrialPruned
 from skorch.callbacks import Callback
 
-__all__ = ["DivergenceGuard", "PruningReporter", "TimeLimit"]
+__all__ = ["DivergenceGuard", "PruningReporter", "StopOnRequest", "TimeLimit"]
 
 
 class PruningReporter(Callback):
@@ -66,6 +66,26 @@ class TimeLimit(Callback):
     def on_batch_end(self, net, **kwargs) -> None:
         if self.current_ is not None and time.monotonic() > self.current_:
             self.expired_ = True
+            raise KeyboardInterrupt
+
+
+class StopOnRequest(Callback):
+    """End training at the next batch boundary once ``requested()`` is true.
+
+    A Ctrl-C during a search only sets a flag: stopping here, inside skorch's loop, keeps the
+    interrupt out of storage writes and other code that must not be cut in half.
+
+    Parameters
+    ----------
+    requested : callable
+        ``requested()`` is true once training should stop.
+    """
+
+    def __init__(self, requested: Callable[[], bool]) -> None:
+        self.requested = requested
+
+    def on_batch_end(self, net, **kwargs) -> None:
+        if self.requested():
             raise KeyboardInterrupt
 
 
