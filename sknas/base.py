@@ -349,8 +349,13 @@ class BaseNASEstimator(BaseEstimator):
         except ValueError as exc:
             raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
 
-    def _training_space(self) -> TrainingSpace:
-        return TrainingSpace(batch_size=self.batch_size)
+    def _training_space(self, targets: Sequence[Any]) -> TrainingSpace:
+        """The searched training settings; label smoothing is searched for one single-label
+        classification head only."""
+        single_label = not is_multi_task(targets) and targets[0].kind == "classification"
+        return TrainingSpace(
+            batch_size=self.batch_size, label_smoothing=None if single_label else 0.0
+        )
 
     def fit(
         self,
@@ -599,7 +604,7 @@ class BaseNASEstimator(BaseEstimator):
         interrupt = SearchInterrupt()
         objective = Objective(
             graph=graph,
-            training_space=self._training_space(),
+            training_space=self._training_space(target_infos),
             source=source,
             target_infos=target_infos,
             objective=self.objective,

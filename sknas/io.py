@@ -72,7 +72,7 @@ from .search.ensemble import PREDICTIONS
 from .search.final import STATUSES
 from .search.storage import open_storage
 from .space import ArchitectureSpec, TensorInfo
-from .space.training import OPTIMIZERS
+from .space.training import LR_SCHEDULES, OPTIMIZERS
 from .training import make_net
 
 __all__ = [
@@ -231,6 +231,14 @@ TRAINING: dict[str, tuple[Callable[[Any], bool], str]] = {
     "learning_rate": (lambda v: _is_number(v) and v > 0, "a finite number > 0"),
     "weight_decay": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
     "batch_size": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+}
+#: training settings a bundle may leave out (a constant rate, no smoothing), with their checks
+OPTIONAL_TRAINING: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "lr_schedule": (
+        lambda v: isinstance(v, str) and v in LR_SCHEDULES,
+        f"one of {list(LR_SCHEDULES)}",
+    ),
+    "label_smoothing": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
 }
 
 
@@ -518,11 +526,19 @@ def _check_architecture(folder: Path, data: Any, field: str = "architecture") ->
             heads = [n for n, k in kinds.items() if k in HEAD_TARGETS]
             raise _invalid(folder, f"{field}.outputs", name, f"one of the heads {heads}")
     training = data["training"]
-    if not isinstance(training, dict) or set(training) != set(TRAINING):
+    if not isinstance(training, dict) or not set(TRAINING) <= set(training) <= {
+        *TRAINING,
+        *OPTIONAL_TRAINING,
+    }:
         shown = sorted(training) if isinstance(training, dict) else training
-        raise _invalid(folder, f"{field}.training", shown, f"the fields {list(TRAINING)}")
-    for setting, (check, allowed) in TRAINING.items():
-        if not check(training[setting]):
+        raise _invalid(
+            folder,
+            f"{field}.training",
+            shown,
+            f"the fields {list(TRAINING)}, and optionally {list(OPTIONAL_TRAINING)}",
+        )
+    for setting, (check, allowed) in {**TRAINING, **OPTIONAL_TRAINING}.items():
+        if setting in training and not check(training[setting]):
             raise _invalid(folder, f"{field}.training.{setting}", training[setting], allowed)
 
 

@@ -284,6 +284,14 @@ INVALID = {
         _set(["architecture", "training", "optimizer"], "os.system"),
         "architecture.training.optimizer is 'os.system'",
     ),
+    "lr-schedule": (
+        _set(["architecture", "training", "lr_schedule"], "linear"),
+        "architecture.training.lr_schedule is 'linear'",
+    ),
+    "label-smoothing": (
+        _set(["architecture", "training", "label_smoothing"], 1.5),
+        r"architecture.training.label_smoothing is 1.5.*\[0, 1\)",
+    ),
     "training-field": (_set(["architecture", "training", "epochs"], 3), "architecture.training is"),
     "architecture-field": (_set(["architecture", "code"], "x"), "architecture is"),
     "block-type": (
@@ -327,6 +335,9 @@ def test_a_format_1_bundle_loads_as_its_best_trial_alone(folder, fitted):
     def older(metadata):
         del metadata["ensemble"]
         metadata["format"] = 1
+        # nor training settings beyond the optimizer's, rate, decay and batch size
+        del metadata["architecture"]["training"]["lr_schedule"]
+        del metadata["architecture"]["training"]["label_smoothing"]
 
     _edit(folder, older)
     loaded = sknas.load(folder)

@@ -28,7 +28,7 @@ from sknas.search import EnsembleLoss, select_ensemble
 from sknas.search.ensemble import PREDICTIONS, pack_predictions, unpack_predictions
 from sknas.space import TensorInfo
 
-FAST = {"max_trials": 6, "epochs": 8, "random_state": 1}
+FAST = {"max_trials": 6, "epochs": 8, "random_state": 3}
 #: past the time a search keeps for a refit of 8 s in a budget of 20 s
 LATE = datetime.timedelta(seconds=12.5)
 REGRESSION = TensorInfo("regression", (1,), {"scale": [1.0]})

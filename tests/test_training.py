@@ -13,6 +13,7 @@ from sknas.data import RegressionTarget, TabularAdapter
 from sknas.nn import GraphModule
 from sknas.space import Graph, TrainingSpace, sample_architecture
 from sknas.training import DivergenceGuard, PruningReporter, TimeLimit, make_net
+from sknas.training.net import TrainingCrossEntropy
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def regression_net(problem, training, **kwargs):
     )
     graph = Graph(inp, sknas.RegressionHead(dropout=0.0)(dense(inp)))
     trial = optuna.trial.FixedTrial({})
+    training = {"lr_schedule": "constant", "label_smoothing": 0.0, **training}
     spec = sample_architecture(
         graph, trial, [info], TrainingSpace(**training, weight_decay=0.0, batch_size=64)
     )
@@ -124,3 +126,58 @@ def test_mixed_precision_runs_the_forward_pass_in_bfloat16(problem):
     assert not regression_net(problem, {"optimizer": "adam", "learning_rate": 1e-2}, max_epochs=1)[
         0
     ].mixed_precision, "off on the CPU unless asked for"
+
+
+def _rates(net):
+    return np.array([batch["event_lr"] for epoch in net.history for batch in epoch["batches"]])
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine", "one_cycle", "flat_cosine"])
+def test_learning_rate_schedules_span_the_whole_training(problem, schedule):
+    X, y = problem[0][80:], problem[1][80:]
+    net, _, _ = regression_net(
+        problem,
+        {"optimizer": "adam", "learning_rate": 1e-2, "lr_schedule": schedule},
+        max_epochs=4,
+        n_train=len(X),
+    )
+    net.fit(X, y)
+    if schedule == "constant":
+        assert "lr_scheduler" not in dict(net.callbacks_)
+        return
+    rates = _rates(net)
+    # 362 rows in batches of 64: 6 batches an epoch, one step each
+    assert len(rates) == 4 * 6
+    assert rates.max() == pytest.approx(1e-2, rel=0.05) and rates[-1] < 1e-3
+    if schedule == "cosine":
+        assert rates[0] == pytest.approx(1e-2) and np.all(np.diff(rates) <= 0)
+    elif schedule == "one_cycle":
+        assert rates[0] < 1e-3 and 0 < rates.argmax() < len(rates) // 2
+    else:
+        assert np.all(rates[: len(rates) // 2] == pytest.approx(1e-2))
+        assert np.all(np.diff(rates[len(rates) // 2 :]) < 0)
+
+
+def test_label_smoothing_applies_to_training_losses_only():
+    logits, y = torch.randn(20, 3), torch.randint(0, 3, (20,))
+    loss = TrainingCrossEntropy(label_smoothing=0.1)
+    smoothed = torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.1)
+    assert loss(logits, y) == pytest.approx(smoothed.item())
+    loss.eval()
+    assert loss(logits, y) == pytest.approx(torch.nn.functional.cross_entropy(logits, y).item())
+    assert smoothed.item() != pytest.approx(torch.nn.functional.cross_entropy(logits, y).item())
+
+
+def test_classifier_searches_label_smoothing_and_regressor_does_not(iris):
+    X, y = iris
+    clf = sknas.NASTabularClassifier(max_trials=3, epochs=2, random_state=0).fit(X, y)
+    smoothing = [t.params["training/label_smoothing"] for t in clf.study_.trials]
+    assert set(smoothing) <= {0.0, 0.1} and 0.1 in smoothing
+    for trial in clf.study_.trials:
+        training = trial.user_attrs["architecture"]["training"]
+        assert training["label_smoothing"] == trial.params["training/label_smoothing"]
+    assert clf.model_.criterion_.label_smoothing == clf.best_params_["training/label_smoothing"]
+    Xr, yr = load_diabetes(return_X_y=True)
+    reg = sknas.NASTabularRegressor(max_trials=2, epochs=2, random_state=0).fit(Xr, yr)
+    assert all("training/label_smoothing" not in t.params for t in reg.study_.trials)
+    assert all("training/lr_schedule" in t.params for t in reg.study_.trials)

@@ -44,6 +44,10 @@ def image_graph(task: str) -> Graph:
     return Graph(inp, _head(task)(ImageBlock()(inp)))
 
 
+#: training settings of most first trials: a constant learning rate, no label smoothing
+CONSTANT_RATE = {"training/lr_schedule": "constant", "training/label_smoothing": 0.0}
+
+
 def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict[str, Any]]:
     """A small CNN that trains in seconds on a CPU, the same with light augmentation, and a
     small residual network; wider and with larger batches on a GPU.
@@ -65,6 +69,7 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
         "training/learning_rate": 1e-3,
         "training/weight_decay": 1e-4,
         "training/batch_size": 128 if gpu else 64,
+        **CONSTANT_RATE,
     }
     cnn = {
         f"{block}/augment": False,
@@ -111,8 +116,9 @@ def tabular_first_trials(
     """Configurations that train well on most tables, sized for ``n_samples`` rows.
 
     A two-layer MLP, a wider residual one, an MLP on robust-scaled, smoothly clipped numbers
-    with periodic (PLR) embeddings (the numeric recipe of Gorishniy et al. 2022 and
-    Holzmüller et al. 2024), and (on small tables) a regularized linear model.
+    with periodic (PLR) embeddings, trained flat then cosine with label smoothing (the recipe
+    of Gorishniy et al. 2022 and Holzmüller et al. 2024's RealMLP-TD), and (on small tables)
+    a regularized linear model.
 
     Parameters
     ----------
@@ -151,6 +157,7 @@ def tabular_first_trials(
             "training/learning_rate": 1e-3,
             "training/weight_decay": 1e-5,
             "training/batch_size": batch,
+            **CONSTANT_RATE,
         },
         {
             f"{block}/normalization/method": "quantile",
@@ -169,6 +176,7 @@ def tabular_first_trials(
             "training/learning_rate": 3e-3,
             "training/weight_decay": 1e-4,
             "training/batch_size": batch,
+            **CONSTANT_RATE,
         },
         {
             f"{block}/normalization/method": "robust",
@@ -190,6 +198,8 @@ def tabular_first_trials(
             "training/learning_rate": 1e-3,
             "training/weight_decay": 1e-4,
             "training/batch_size": batch,
+            "training/lr_schedule": "flat_cosine",
+            "training/label_smoothing": 0.1,
         },
     ]
     if n_samples < 2000:
@@ -208,6 +218,7 @@ def tabular_first_trials(
                 "training/learning_rate": 1e-2,
                 "training/weight_decay": 1e-3,
                 "training/batch_size": batch,
+                **CONSTANT_RATE,
             }
         )
     if categorical:
@@ -232,6 +243,7 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         "training/learning_rate": 1e-3,
         "training/weight_decay": 1e-5,
         "training/batch_size": 32 if n_samples < 5000 else 64,
+        **CONSTANT_RATE,
     }
     dense = f"{block}/dense_block"
     ngram_mlp = {

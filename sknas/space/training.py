@@ -8,18 +8,28 @@ from ..hyperparameters import Choice, Float
 from .blocks.base import one_of, positive_int
 from .sampling import HyperparameterSampler
 
-__all__ = ["TrainingSpace"]
+__all__ = ["LR_SCHEDULES", "TrainingSpace"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+#: learning-rate schedules over the training's batches (see :func:`sknas.training.make_net`)
+LR_SCHEDULES = ("constant", "cosine", "one_cycle", "flat_cosine")
 
 
 class TrainingSpace:
-    """Optimizer, learning rate, weight decay and batch size, each fixed or searched.
+    """Optimizer, learning rate and its schedule, weight decay, batch size and label
+    smoothing, each fixed or searched.
 
     Parameters
     ----------
     optimizer, learning_rate, weight_decay, batch_size : optional
         A plain value, a sknas hyperparameter, or None for the default range.
+    lr_schedule : optional
+        One of :data:`LR_SCHEDULES`: ``"constant"``, ``"cosine"`` (cosine decay to zero),
+        ``"one_cycle"`` (warm-up then annealing, PyTorch's ``OneCycleLR``) or
+        ``"flat_cosine"`` (constant for the first half, then cosine decay); None searches them.
+    label_smoothing : optional
+        Label smoothing of a single-label classifier's training loss, in [0, 1); validation
+        losses are not smoothed. None searches 0 and 0.1; pass 0.0 for other heads.
     """
 
     def __init__(
@@ -29,11 +39,15 @@ class TrainingSpace:
         learning_rate: Any = None,
         weight_decay: Any = None,
         batch_size: Any = None,
+        lr_schedule: Any = None,
+        label_smoothing: Any = None,
     ) -> None:
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.batch_size = batch_size
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
 
     def sample(self, hp: HyperparameterSampler) -> dict[str, Any]:
         """Resolve the training settings to plain values for one trial.
@@ -46,7 +60,8 @@ class TrainingSpace:
         Returns
         -------
         dict
-            ``optimizer``, ``learning_rate``, ``weight_decay`` and ``batch_size``.
+            ``optimizer``, ``learning_rate``, ``weight_decay``, ``batch_size``,
+            ``lr_schedule`` and ``label_smoothing``.
         """
         positive = (lambda v: isinstance(v, (int, float)) and v > 0, "a number > 0")
         non_negative = (lambda v: isinstance(v, (int, float)) and v >= 0, "a number >= 0")
@@ -62,5 +77,14 @@ class TrainingSpace:
             ),
             "batch_size": hp.get(
                 "batch_size", self.batch_size, Choice([32, 64, 128, 256]), positive_int
+            ),
+            "lr_schedule": hp.get(
+                "lr_schedule", self.lr_schedule, Choice(list(LR_SCHEDULES)), one_of(*LR_SCHEDULES)
+            ),
+            "label_smoothing": hp.get(
+                "label_smoothing",
+                self.label_smoothing,
+                Choice([0.0, 0.1]),
+                (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
             ),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -11,17 +12,20 @@ from typing import Any
 import numpy as np
 import torch
 from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
+from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, OneCycleLR
 from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
 
 __all__ = [
+    "FlatCosine",
     "MultiTaskLoss",
     "StandardizedMSELoss",
+    "TrainingCrossEntropy",
     "is_multi_task",
     "make_net",
     "resolve_device",
@@ -80,6 +84,56 @@ class EpochLog:
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class TrainingCrossEntropy(nn.CrossEntropyLoss):
+    """Cross-entropy whose label smoothing applies in training mode only: skorch scores the
+    validation rows in eval mode, so validation losses stay plain log-losses, comparable
+    between trials with and without smoothing."""
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing if self.training else 0.0,
+        )
+
+
+class FlatCosine:
+    """Learning-rate factor of the ``"flat_cosine"`` schedule, for ``LambdaLR``: 1 for the
+    first half of ``steps``, then a cosine decay to 0.
+
+    Parameters
+    ----------
+    steps : int
+        Batches in the whole training.
+    """
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def __call__(self, step: int) -> float:
+        flat = self.steps // 2
+        if step <= flat:
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - flat) / (self.steps - flat))))
+
+
+def lr_schedule(name: str, steps: int, lr: float) -> LRScheduler | None:
+    """skorch's ``LRScheduler`` for a schedule of :data:`~sknas.space.training.LR_SCHEDULES`
+    over ``steps`` batches, stepped every batch; None for ``"constant"``."""
+    if name == "constant":
+        return None
+    if name == "cosine":
+        return LRScheduler(policy=CosineAnnealingLR, T_max=steps, step_every="batch")
+    if name == "one_cycle":
+        return LRScheduler(policy=OneCycleLR, max_lr=lr, total_steps=steps, step_every="batch")
+    if name == "flat_cosine":
+        return LRScheduler(policy=LambdaLR, lr_lambda=FlatCosine(steps), step_every="batch")
+    raise ValueError(f"unknown lr_schedule {name!r}")
 
 
 class StandardizedMSELoss(nn.Module):
@@ -214,7 +268,8 @@ def make_net(
         skorch verbosity (1 prints a line per epoch).
     n_train : int, optional
         Training rows; when the last batch would hold a single row it is dropped (batch
-        normalization cannot train on one row).
+        normalization cannot train on one row). The spec's learning-rate schedule spans
+        ``max_epochs`` epochs of these rows; without them the rate stays constant.
     mixed_precision : bool, optional
         Run forward passes in bfloat16 under ``torch.autocast``; None uses it on CUDA devices
         that support it.
@@ -243,18 +298,27 @@ def make_net(
                 ),
             )
         )
+    batch = training["batch_size"]
+    drop_last = n_train is not None and n_train > batch and n_train % batch == 1
+    if n_train is not None:
+        batches = n_train // batch if drop_last else math.ceil(n_train / batch)
+        schedule = lr_schedule(
+            training.get("lr_schedule", "constant"),
+            max_epochs * batches,
+            training["learning_rate"],
+        )
+        if schedule is not None:
+            own.append(("lr_scheduler", schedule))
     kwargs: dict[str, Any] = {
         "module": module,
         "optimizer": OPTIMIZERS[training["optimizer"]],
         "lr": training["learning_rate"],
         "optimizer__weight_decay": training["weight_decay"],
-        "batch_size": training["batch_size"],
+        "batch_size": batch,
         "max_epochs": max_epochs,
         "train_split": predefined_split(Dataset(*valid)) if valid is not None else None,
         "iterator_train__shuffle": True,
-        "iterator_train__drop_last": n_train is not None
-        and n_train > training["batch_size"]
-        and n_train % training["batch_size"] == 1,
+        "iterator_train__drop_last": drop_last,
         "callbacks": own + list(callbacks),
         "device": device,
         "verbose": verbose,
@@ -269,7 +333,8 @@ def make_net(
         kwargs["criterion__weights"] = list(loss_weights or [1.0] * len(targets))
         net = Net(**kwargs)
     elif targets[0].kind == "classification":
-        kwargs["criterion"] = nn.CrossEntropyLoss
+        kwargs["criterion"] = TrainingCrossEntropy
+        kwargs["criterion__label_smoothing"] = training.get("label_smoothing", 0.0)
         kwargs["classes"] = list(range(targets[0].shape[0]))
         if class_weight is not None:
             kwargs["criterion__weight"] = torch.as_tensor(class_weight, dtype=torch.float32)
