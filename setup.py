@@ -37,6 +37,7 @@ setup(
             "mkdocstrings[python]>=0.26",
             *PLOT,
         ],
+        "bench": ["pytabkit>=1.8"],
         "test": ["pytest>=7", "ruff>=0.5", *ONNX, *PLOT, *IMAGES, *POSTGRES],
     },
     entry_points={"console_scripts": ["sknas=sknas.cli:main"]},

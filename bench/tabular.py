@@ -1,15 +1,22 @@
-"""Tabular benchmark: sknas against scikit-learn baselines, on the same split, in one run.
+"""Tabular benchmark: sknas against scikit-learn baselines and pytabkit's published default
+networks, on the same split, in one run.
 
 Run from the repository root: ``python bench/tabular.py`` (``--quick`` for a smoke run).
-Writes ``bench/results/tabular.md``.
+Writes ``bench/results/tabular.md``. The pytabkit peers (RealMLP-TD; TabM-D, stopped at the
+dataset's budget) need the optional bench dependency: ``pip install -e ".[bench]" -c
+constraints.txt``; without it their rows are left out.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import multiprocessing
+import queue
 import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 from datasets import adult, california_housing, wine_quality
 from report import environment, main, search_note
 from sklearn.compose import ColumnTransformer, make_column_selector
@@ -75,6 +82,55 @@ def baselines(task: str) -> dict:
     }
 
 
+def peers(task: str) -> dict:
+    """pytabkit's RealMLP-TD and TabM-D with their published defaults, numbers imputed with
+    the median (both refuse NaN); empty when pytabkit is not installed."""
+    if importlib.util.find_spec("pytabkit") is None:
+        return {}
+    import pytabkit
+
+    options = {"random_state": SEED, "n_threads": 2, "device": "cpu", "verbosity": 0}
+    kinds = (
+        (pytabkit.RealMLP_TD_Classifier, pytabkit.TabM_D_Classifier)
+        if task == "classification"
+        else (pytabkit.RealMLP_TD_Regressor, pytabkit.TabM_D_Regressor)
+    )
+    impute = ColumnTransformer(
+        [("num", SimpleImputer(strategy="median"), make_column_selector(dtype_include="number"))],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    return {
+        f"{kind.__name__.rsplit('_', 1)[0].replace('_', '-')} (pytabkit)": make_pipeline(
+            impute, kind(**options)
+        )
+        for kind in kinds
+    }
+
+
+def _fit_and_score(model, X_train, y_train, X_test, y_test, results) -> None:
+    torch.set_num_threads(2)
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    results.put((model.score(X_test, y_test), time.perf_counter() - start))
+
+
+def fit_peer(model, split, limit: float | None) -> tuple[float, float] | None:
+    """Fit and score ``model`` in a fresh process; None when it has not finished after
+    ``limit`` seconds (the process's start-up is not counted in the fit seconds)."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=_fit_and_score, args=(model, *split, results))
+    process.start()
+    try:
+        return results.get(timeout=limit)
+    except queue.Empty:
+        return None
+    finally:
+        process.terminate()
+        process.join()
+
+
 def as_categories(X: pd.DataFrame) -> pd.DataFrame:
     """Text columns as pandas categories, which HistGradientBoosting reads natively."""
     return X.apply(lambda c: c if pd.api.types.is_numeric_dtype(c) else c.astype("category"))
@@ -107,6 +163,16 @@ def run(quick: bool) -> str:
             start = time.perf_counter()
             model.fit(X_train, y_train)
             results.append((label, model.score(X_test, y_test), time.perf_counter() - start, ""))
+        for label, model in peers(task).items():
+            # TabM-D only where it finishes within the dataset's budget; RealMLP-TD always
+            # (in a smoke run, both within it)
+            limit = budget if quick or label.startswith("TabM") else None
+            done = fit_peer(model, (X_train, y_train, X_test, y_test), limit)
+            if done is None:
+                print(f"{name}: {label} did not finish within {limit:g}s", flush=True)
+                results.append((label, None, limit, f"stopped: not done within {limit:g}s"))
+            else:
+                results.append((label, *done, "published defaults"))
         cls = sknas.NASTabularClassifier if task == "classification" else sknas.NASTabularRegressor
         # small tables are also searched with cross-validated trials, side by side
         settings = [("sknas", {})]
@@ -119,11 +185,12 @@ def run(quick: bool) -> str:
             seconds = time.perf_counter() - start
             note = search_note(estimator, budget, seconds)
             results.append((label, estimator.score(X_test, y_test), seconds, note))
-        best = max(score for label, score, _, _ in results if not label.startswith("sknas"))
+        best = max(score for label, score, _, _ in results if label in baselines(task))
         for label, score, secs, note in results:
+            shown = "- | -" if score is None else f"{score:.4f} | {score / best:.4f}"
             rows.append(
                 f"| {name} | {'accuracy' if task == 'classification' else 'R²'} | {label} | "
-                f"{score:.4f} | {score / best:.4f} | {secs:.1f} | {note} |"
+                f"{shown} | {secs:.1f} | {note} |"
             )
         print(rows[-1], flush=True)
     header = [
@@ -132,8 +199,10 @@ def run(quick: bool) -> str:
         environment("tabular.py", quick),
         "Each dataset has one seeded 75/25 split (stratified for classification; wine quality, "
         "red and white together, by colour), shared by "
-        "every model. Scores are on the held-out 25%; `ratio` divides by the best baseline's "
-        "score; seconds are fit wall-clock times.",
+        "every model. Scores are on the held-out 25%; `ratio` divides by the best scikit-learn "
+        "baseline's score; seconds are fit wall-clock times. pytabkit's RealMLP-TD and TabM-D "
+        "run with their published defaults (numbers median-imputed), each in a fresh process; "
+        "TabM-D is stopped at the dataset's budget.",
         "",
         "| dataset | metric | model | score | ratio to best baseline | fit seconds | notes |",
         "|---|---|---|---|---|---|---|",

@@ -49,6 +49,7 @@ from optuna.trial import TrialState
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import LabelEncoder, OrdinalEncoder
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
@@ -150,6 +151,7 @@ TRUSTED_TYPES = frozenset(
         # scikit-learn inside the adapters
         ColumnTransformer,
         CountVectorizer,
+        FeatureUnion,
         LabelEncoder,
         MissingIndicator,
         OrdinalEncoder,

@@ -154,6 +154,19 @@ def test_adapter_vectorizes_each_configuration_once():
     np.testing.assert_array_equal(adapter.transform(texts), ids)
 
 
+def test_word_and_character_ngrams_side_by_side_share_the_vocabulary():
+    texts = ["the cat sat", "the dog ran", "a cat ran", "dogs and cats"] * 5
+    adapter = TextAdapter().fit(texts)
+    both = {"representation": "ngram", "analyzer": "word+char", "max_tokens": 40}
+    X = adapter.transform(texts, both)
+    words = adapter.transform(texts, {**both, "analyzer": "word", "max_tokens": 20})
+    chars = adapter.transform(texts, {**both, "analyzer": "char_wb", "max_tokens": 20})
+    # each keeps at most half the tokens (these texts have fewer distinct word n-grams)
+    assert chars.shape[1] == 20 and words.shape[1] <= 20
+    assert adapter.info_for(both).shape == (words.shape[1] + 20,) == X.shape[1:]
+    np.testing.assert_allclose(X.toarray(), np.hstack([words.toarray(), chars.toarray()]))
+
+
 def test_subword_units_spell_unseen_words_out_of_known_pieces():
     from sknas.data.text import OOV, PAD, TokenSequencer
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InvalidInputError
@@ -108,16 +109,22 @@ def _train_subwords(texts: list[str], max_tokens: int) -> bytes:
     return model.getvalue()
 
 
+def _tfidf(analyzer: str, max_features: int) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=(1, 2) if analyzer == "word" else (2, 5),
+        max_features=max_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
 def _vectorizer(config: dict[str, Any]) -> BaseEstimator:
     if config["representation"] == "ngram":
-        word = config["analyzer"] == "word"
-        return TfidfVectorizer(
-            analyzer=config["analyzer"],
-            ngram_range=(1, 2) if word else (2, 5),
-            max_features=config["max_tokens"],
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
+        if config["analyzer"] == "word+char":
+            half = max(1, config["max_tokens"] // 2)
+            return FeatureUnion([("word", _tfidf("word", half)), ("char", _tfidf("char_wb", half))])
+        return _tfidf(config["analyzer"], config["max_tokens"])
     return TokenSequencer(config["units"], config["max_tokens"], config["sequence_length"])
 
 
@@ -177,7 +184,7 @@ class TextAdapter(TransformerMixin, BaseEstimator):
         """What the texts look like to the network under ``config``."""
         vectorizer = self._fitted(config)
         if config["representation"] == "ngram":
-            width = len(vectorizer.vocabulary_)
+            width = len(vectorizer.get_feature_names_out())
             return TensorInfo("text", (width,), {"representation": "ngram"})
         return TensorInfo(
             "text",

@@ -39,6 +39,10 @@ class ImageInput(Input):
     kind = "image"
 
 
+#: n-gram analyzers of the TF-IDF text representation
+ANALYZERS = ("word", "char_wb", "word+char")
+
+
 @register
 class TextInput(Input):
     """Raw strings: a list, a 1-D array of str, or a pandas Series.
@@ -53,8 +57,9 @@ class TextInput(Input):
         ``"ngram"``: TF-IDF weighted bag of n-grams, for dense layers. ``"sequence"``: token
         ids, for :class:`Embedding` and sequence blocks. None picks "sequence" when the input
         feeds an Embedding, searches both when it feeds a TextBlock, else "ngram".
-    analyzer : {"word", "char_wb"}, hyperparameter or None, default=None
-        n-grams of words (1 to 2) or of characters inside word boundaries (2 to 5) [both].
+    analyzer : {"word", "char_wb", "word+char"}, hyperparameter or None, default=None
+        n-grams of words (1 to 2), of characters inside word boundaries (2 to 5), or both side
+        by side, ``max_tokens`` shared half and half [all three].
     units : {"word", "char", "subword"}, hyperparameter or None, default=None
         Tokens of a sequence: words, characters, or subword units learned from the texts by
         byte-pair encoding (SentencePiece), which spell rare and unseen words out of known
@@ -98,7 +103,7 @@ class TextInput(Input):
         tokens = hp.get("max_tokens", self.max_tokens, Choice([10000, 20000]), positive_int)
         if kind == "ngram":
             analyzer = hp.get(
-                "analyzer", self.analyzer, Choice(["word", "char_wb"]), one_of("word", "char_wb")
+                "analyzer", self.analyzer, Choice(list(ANALYZERS)), one_of(*ANALYZERS)
             )
             return {"representation": kind, "analyzer": analyzer, "max_tokens": tokens}
         return {
