@@ -58,6 +58,12 @@ def _fit(kind, mixed_frame):
         block = sknas.TabularBlock(scaling="robust", numeric_embedding="periodic")
         model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
         return model.fit(X, y), X
+    if kind == "tabular-ple":
+        X, y = mixed_frame
+        inp = sknas.TabularInput()
+        block = sknas.TabularBlock(scaling="quantile", numeric_embedding="piecewise_linear")
+        model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
+        return model.fit(X, y), X
     if kind == "tabular-cv":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**FAST, cv=3).fit(X, y), X
@@ -86,6 +92,7 @@ def _fit(kind, mixed_frame):
 KINDS = [
     "tabular-classifier",
     "tabular-plr",
+    "tabular-ple",
     "tabular-cv",
     "tabular-regressor",
     "image-classifier",

@@ -177,6 +177,43 @@ def test_periodic_embeddings_replace_the_numeric_columns(table):
     assert same == info and torch.equal(identity(X), X)
 
 
+@pytest.mark.parametrize("method", ["standard", "quantile", "robust"])
+def test_piecewise_linear_embeddings_cut_scaled_values_at_the_scaled_quantiles(table, method):
+    X, info = table
+    scaler, scaled = BUILDERS["normalization"]({"method": method}, [info], None)
+    raw = info.meta["stats"]["bins"]
+    n = info.meta["n_numerical"]
+    assert len(raw) == n and all(np.all(np.diff(edges) > 0) for edges in raw)
+    # 64 rows: up to 48 bins from the quantiles, from the smallest value to the largest
+    assert len(raw[0]) == 49 and raw[0][0] == pytest.approx(X[:, 0].min().item())
+    built, out = BUILDERS["numeric_embedding"](
+        {"method": "piecewise_linear", "embedding_dim": 4}, [scaled], None
+    )
+    assert out.shape == (info.shape[0] + 3 * n,) and "bins" not in out.meta
+    encoding = built.embeddings.impl
+    for column, edges in enumerate(scaled.meta["bins"]):
+        # the edges are the raw ones mapped through the scaler, which is increasing
+        padded = torch.zeros(len(raw[column]), info.shape[0])
+        padded[:, column] = torch.tensor(raw[column])
+        mapped = scaler(padded)[:, column]
+        np.testing.assert_allclose(edges, torch.unique(mapped).numpy(), rtol=1e-6)
+        # a value at the k-th edge fills the first k bins and leaves the others empty
+        k = len(edges) // 2
+        x = torch.zeros(1, n)
+        x[0, column] = edges[k]
+        code = encoding(x)[0, column, : len(edges) - 1]
+        torch.testing.assert_close(code[:k], torch.ones(k))
+        torch.testing.assert_close(code[k:], torch.zeros(len(edges) - 1 - k))
+    assert built(scaler(X)).shape == (len(X), out.shape[0])
+
+
+def test_a_constant_column_gets_one_bin():
+    from sknas.data.tabular import quantile_bins
+
+    bins = quantile_bins(np.column_stack([np.full(10, 2.0), np.arange(10.0)]))
+    assert bins[0] == [2.0, 3.0] and bins[1][0] == 0.0 and bins[1][-1] == 9.0
+
+
 def test_standard_and_quantile_scaling_match_scikit_learn():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.exponential(size=300), rng.integers(0, 4, size=300)])

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+from rtdl_num_embeddings import compute_bins
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -48,6 +50,24 @@ def as_frame(X: Any) -> pd.DataFrame:
 def _is_categorical(series: pd.Series) -> bool:
     dtype = series.dtype
     return not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
+#: most bins of a numeric column's piecewise-linear embedding (Gorishniy et al. 2022)
+MAX_BINS = 48
+
+
+def quantile_bins(numeric: np.ndarray) -> list[list[float]]:
+    """Each column's bin edges at its quantiles (``rtdl_num_embeddings.compute_bins``), for
+    piecewise-linear embeddings; a column with one value gets the single bin [v, v + 1]."""
+    bins = [[float(v), float(v) + 1.0] for v in numeric[0]] if len(numeric) else []
+    varied = np.flatnonzero((numeric != numeric[:1]).any(axis=0))
+    if len(numeric) > 2 and varied.size:
+        edges = compute_bins(
+            torch.as_tensor(numeric[:, varied]), n_bins=min(MAX_BINS, len(numeric) - 1)
+        )
+        for column, column_edges in zip(varied, edges):
+            bins[column] = column_edges.tolist()
+    return bins
 
 
 class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
@@ -141,6 +161,7 @@ class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
                     "references": quantile.references_.tolist(),
                     "median": robust.center_.tolist(),
                     "iqr_scale": robust.scale_.tolist(),
+                    "bins": quantile_bins(numeric),
                 },
             },
         )

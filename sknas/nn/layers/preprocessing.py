@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from ...exceptions import GraphError
+from ...space.spec import TensorInfo
 from ..builder import builds
-from .tabular import NumericScaler
+from .tabular import NumericScaler, scaled_bins
 
 
 class ChannelScaler(nn.Module):
@@ -34,7 +35,13 @@ def build_normalization(config, infos, target):
             f"training data are known; it received a {info.kind} node."
         )
     if info.kind == "tabular":
-        return NumericScaler(config["method"], info.meta["stats"]), info
+        stats = info.meta["stats"]
+        scaler = NumericScaler(config["method"], stats)
+        if "bins" not in stats:
+            return scaler, info
+        # a piecewise-linear embedding after it cuts the scaled values at the scaled edges
+        bins = scaled_bins(config["method"], stats)
+        return scaler, TensorInfo(info.kind, info.shape, {**info.meta, "bins": bins})
     if config["method"] != "standard":
         raise GraphError(
             f"Normalization(method={config['method']!r}) works on tables only; images use "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from rtdl_num_embeddings import PeriodicEmbeddings
+from rtdl_num_embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings
 from torch import nn
 
 from ...exceptions import GraphError
@@ -127,16 +127,44 @@ class NumericScaler(nn.Module):
         return torch.cat([num, rest], dim=1)
 
 
-class PeriodicNumbers(nn.Module):
-    """Periodic (PLR, lite) embeddings of the first ``n`` columns, flattened; the categorical
-    codes after them pass through."""
+def scaled_bins(method: str, stats: dict) -> list[list[float]]:
+    """The bin edges of each numeric column (``stats["bins"]``) mapped through the
+    ``NumericScaler(method, stats)``, into the space of the values it outputs (every method
+    is increasing); edges it merges are kept once."""
+    bins = stats["bins"]
+    if not bins:
+        return []
+    width = max(len(edges) for edges in bins)
+    padded = [edges + edges[-1:] * (width - len(edges)) for edges in bins]
+    # the edges decide the shapes of the layers after: computed even while a bundle's
+    # network is built on the meta device
+    with torch.device("cpu"), torch.no_grad():
+        scaler = NumericScaler(method, stats)
+        mapped = scaler(torch.tensor(padded, dtype=torch.float32).T).T
+    result = []
+    for edges, row in zip(bins, mapped):
+        unique = torch.unique(row[: len(edges)]).tolist()
+        result.append(unique if len(unique) > 1 else [unique[0], unique[0] + 1.0])
+    return result
 
-    def __init__(self, n: int, dim: int, frequency_scale: float) -> None:
+
+class EmbeddedNumbers(nn.Module):
+    """Embeddings of the first ``n`` columns, flattened; the categorical codes after them
+    pass through.
+
+    Parameters
+    ----------
+    n : int
+        Numeric columns.
+    embeddings : torch.nn.Module
+        Maps ``(batch, n)`` to ``(batch, n, dim)``: periodic (PLR, lite) or piecewise-linear
+        embeddings of ``rtdl_num_embeddings``.
+    """
+
+    def __init__(self, n: int, embeddings: nn.Module) -> None:
         super().__init__()
         self.n = n
-        self.embeddings = PeriodicEmbeddings(
-            n, dim, frequency_init_scale=frequency_scale, lite=True
-        )
+        self.embeddings = embeddings
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         num, rest = x[:, : self.n], x[:, self.n :]
@@ -189,9 +217,28 @@ def build_numeric_embedding(config, infos, target):
     if config["method"] == "none" or n == 0:
         return nn.Identity(), info
     dim = config["embedding_dim"]
-    module = PeriodicNumbers(n, dim, config["frequency_scale"])
+    if config["method"] == "periodic":
+        embeddings: nn.Module = PeriodicEmbeddings(
+            n, dim, frequency_init_scale=config["frequency_scale"], lite=True
+        )
+    else:
+        # edges in the space of the values it receives: after a Normalization, that one's
+        bins = info.meta.get("bins", info.meta.get("stats", {}).get("bins"))
+        if bins is None:
+            raise GraphError(
+                "NumericEmbedding(method='piecewise_linear') needs the bin edges a "
+                "TabularInput learns from the training data; apply it to a TabularInput, "
+                "directly or after a Normalization."
+            )
+        # set from the edges, which it checks: on the CPU even while a bundle's network is
+        # built on the meta device
+        with torch.device("cpu"):
+            embeddings = PiecewiseLinearEmbeddings(
+                [torch.tensor(edges) for edges in bins], dim, activation=False, version="B"
+            )
+    module = EmbeddedNumbers(n, embeddings)
     width = info.shape[0] + n * (dim - 1)
-    meta = {k: v for k, v in info.meta.items() if k != "stats"}
+    meta = {k: v for k, v in info.meta.items() if k not in ("stats", "bins")}
     return module, TensorInfo("tabular", (width,), {**meta, "n_numerical": n * dim})
 
 

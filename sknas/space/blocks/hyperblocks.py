@@ -52,8 +52,10 @@ class TabularBlock(Block):
     ----------
     scaling : {"standard", "quantile", "robust"}, hyperparameter or None, default=None
         Numeric scaling (see :class:`Normalization`); None searches the three.
-    numeric_embedding : {"none", "periodic"}, hyperparameter or None, default=None
-        Embedding of the numeric columns (see :class:`NumericEmbedding`); None searches both.
+    numeric_embedding : {"none", "periodic", "piecewise_linear"}, hyperparameter or None, \
+default=None
+        Embedding of the numeric columns (see :class:`NumericEmbedding`); None searches the
+        three.
     encoding : {"embedding", "one_hot"}, hyperparameter or None, default=None
         Categorical encoding; None searches both. Unused for tables without categorical columns.
     num_layers : int, hyperparameter or None, default=None

@@ -45,21 +45,28 @@ class Normalization(Block):
         return {"method": method}
 
 
+#: embeddings of a table's numeric columns
+NUMERIC_EMBEDDINGS = ("none", "periodic", "piecewise_linear")
+
+
 @register
 class NumericEmbedding(Block):
     """Embed each numeric column of a table in several dimensions, before the dense layers.
 
     ``"periodic"`` is the PLR embedding of Gorishniy et al. (2022) in its "lite" form:
     sines and cosines of learned frequencies, then a linear layer shared by the columns and
-    a ReLU (``rtdl_num_embeddings.PeriodicEmbeddings``). It lets an MLP fit sharp, irregular
+    a ReLU (``rtdl_num_embeddings.PeriodicEmbeddings``). ``"piecewise_linear"`` encodes each
+    value by where it falls among its column's training quantiles (up to 48 bins), then
+    applies a per-column linear layer (``rtdl_num_embeddings.PiecewiseLinearEmbeddings``,
+    version B: a linear embedding at initialization). Both let an MLP fit sharp, irregular
     functions of single features, which it otherwise learns slowly. Apply it after
-    :class:`Normalization` and before :class:`CategoricalEncoding`; categorical codes pass
-    through.
+    :class:`Normalization` (the bin edges are mapped through it) and before
+    :class:`CategoricalEncoding`; categorical codes pass through.
 
     Parameters
     ----------
-    method : {"none", "periodic"}, hyperparameter or None, default=None
-        None searches both; ``"none"`` passes the numbers through.
+    method : {"none", "periodic", "piecewise_linear"}, hyperparameter or None, default=None
+        None searches all three; ``"none"`` passes the numbers through.
     embedding_dim : int, hyperparameter or None, default=None
         Dimensions per column; None searches 8, 16 and 24.
     frequency_scale : float, hyperparameter or None, default=None
@@ -86,13 +93,14 @@ class NumericEmbedding(Block):
 
     def sample(self, hp):
         method = hp.get(
-            "method", self.method, Choice(["none", "periodic"]), one_of("none", "periodic")
+            "method", self.method, Choice(list(NUMERIC_EMBEDDINGS)), one_of(*NUMERIC_EMBEDDINGS)
         )
         config = {"method": method}
-        if method == "periodic":
+        if method != "none":
             config["embedding_dim"] = hp.get(
                 "embedding_dim", self.embedding_dim, Choice([8, 16, 24]), positive_int
             )
+        if method == "periodic":
             config["frequency_scale"] = hp.get(
                 "frequency_scale",
                 self.frequency_scale,
