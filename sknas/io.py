@@ -63,7 +63,7 @@ from .data import (
     TabularAdapter,
     TextAdapter,
 )
-from .data.text import TokenSequencer
+from .data.text import HashedNgrams, TokenSequencer
 from .exceptions import GraphError, SearchError, SknasError
 from .nn import EnsembleModule, GraphModule
 from .nn.builder import BUILDERS
@@ -167,6 +167,7 @@ TRUSTED_TYPES = frozenset(
         TensorInfo,
         TextAdapter,
         TokenSequencer,
+        HashedNgrams,
     )
 )
 #: the kinds of skops node those types are stored as: never a function, method, partial,

@@ -155,6 +155,7 @@ def _adapters(mixed_frame):
         {"representation": "ngram", "analyzer": "word", "max_tokens": 100},
         {"representation": "ngram", "analyzer": "char", "max_tokens": 100},
         {"representation": "ngram", "analyzer": "word+char", "max_tokens": 100},
+        {"representation": "hashed", "analyzer": "word+char"},
     ] + [
         {"representation": "sequence", "units": u, "max_tokens": 40, "sequence_length": 8}
         for u in ("word", "char", "subword")

@@ -79,6 +79,10 @@ def _fit(kind, mixed_frame):
     if kind == "text-regressor":
         y = np.array([len(t) for t in TEXTS], dtype=float)
         return sknas.NASTextRegressor(**FAST).fit(TEXTS, y), TEXTS
+    if kind == "text-hashed":
+        text = sknas.TextInput(representation="hashed")
+        head = sknas.ClassificationHead()(sknas.TextBlock()(text))
+        return sknas.AutoModel(inputs=text, outputs=head, **FAST).fit(TEXTS, LABELS), TEXTS
     if kind == "text-rnn":
         return _sequence_text(sknas.RNNBlock(layer_type="lstm")).fit(TEXTS, LABELS), TEXTS
     if kind == "text-transformer":
@@ -99,6 +103,7 @@ KINDS = [
     "image-regressor",
     "text-classifier",
     "text-regressor",
+    "text-hashed",
     "text-rnn",
     "text-transformer",
     "multi-task",

@@ -48,6 +48,7 @@ TEXT_BLOCKS = {
     "text_input",
     "text_block",
     "embedding",
+    "ngram_embedding",
     "rnn_block",
     "transformer_block",
     "temporal_reduction",
@@ -82,6 +83,8 @@ def graph_with(type_name):
         inp = sknas.TextInput()
         if type_name in ("text_input", "text_block"):
             trunk = sknas.TextBlock()(inp)
+        elif type_name == "ngram_embedding":
+            trunk = cls()(inp)
         else:
             hidden = sknas.Embedding()(inp)
             if type_name in ("rnn_block", "transformer_block"):

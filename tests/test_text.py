@@ -167,6 +167,43 @@ def test_word_and_character_ngrams_side_by_side_share_the_vocabulary():
     np.testing.assert_allclose(X.toarray(), np.hstack([words.toarray(), chars.toarray()]))
 
 
+def test_hashed_ngrams_are_weighted_bags_of_bucket_ids():
+    from sknas.data.text import HASH_BUCKETS, MAX_NGRAMS
+
+    texts = ["the cat sat", "the cat ran", "", "the " * 5 + "dog"]
+    adapter = TextAdapter().fit(texts)
+    words = {"representation": "hashed", "analyzer": "word"}
+    bags = adapter.transform(texts, words)
+    assert bags.shape == (4, 2, MAX_NGRAMS) and bags.dtype == np.float32
+    assert adapter.info_for(words).meta == {"representation": "hashed", "buckets": HASH_BUCKETS + 1}
+    ids, weights = bags[:, 0], bags[:, 1]
+    assert ids.min() >= 0 and ids.max() <= HASH_BUCKETS and np.all(ids == ids.astype(int))
+    # "the", "cat", "sat", "the cat", "cat sat"; the empty text is all padding
+    assert (ids[0] > 0).sum() == 5 and not ids[2].any() and not weights[2].any()
+    np.testing.assert_allclose(weights[[0, 1, 3]].sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all((ids == 0) == (weights == 0))
+    # the same n-grams ("the", "cat", "the cat") hash to the same buckets in every text
+    assert len(set(ids[0][ids[0] > 0]) & set(ids[1][ids[1] > 0])) == 3
+    # "the" counts 5 of the 11 n-grams of the last text (6 words, 5 pairs)
+    assert weights[3].max() == pytest.approx(5 / 11)
+    both = adapter.transform(texts, {"representation": "hashed", "analyzer": "word+char"})
+    assert (both[0, 0] > 0).sum() > 5
+
+
+def test_hashed_ngrams_keep_the_most_frequent_of_a_long_text():
+    from sknas.data.text import MAX_NGRAMS
+
+    rare = " ".join(f"w{i}" for i in range(MAX_NGRAMS))
+    text = "often " * 30 + rare
+    adapter = TextAdapter().fit([text])
+    bag = adapter.transform([text], {"representation": "hashed", "analyzer": "word"})[0]
+    assert (bag[0] > 0).sum() == MAX_NGRAMS
+    # kept: "often" (30 times), "often often" (29), and 510 of the n-grams seen once
+    often = adapter.transform(["often"], {"representation": "hashed", "analyzer": "word"})
+    assert often[0, 0, 0] in bag[0]
+    assert sorted(bag[1])[-2:] == pytest.approx([29 / 569, 30 / 569])
+
+
 def test_subword_units_spell_unseen_words_out_of_known_pieces():
     from sknas.data.text import OOV, PAD, TokenSequencer
 

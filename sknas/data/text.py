@@ -1,4 +1,5 @@
-"""Raw strings: TF-IDF n-gram vectors or token-id sequences, chosen per trial."""
+"""Raw strings: TF-IDF n-gram vectors, hashed n-gram bags or token-id sequences, chosen per
+trial."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
@@ -18,6 +19,66 @@ from ..space.spec import TensorInfo
 __all__ = ["TextAdapter"]
 
 PAD, OOV = 0, 1
+#: hash buckets of the hashed n-gram representation (ids 1 to this; 0 pads)
+HASH_BUCKETS = 2**17
+#: n-grams kept per text in the hashed representation, the most frequent first
+MAX_NGRAMS = 512
+
+
+class HashedNgrams(BaseEstimator, TransformerMixin):
+    """Each text as a bag of hashed n-grams with weights, for an ``EmbeddingBag`` (fastText).
+
+    The n-grams (word 1-2 grams, character 3-5 grams inside word boundaries, or both) are
+    hashed into ``HASH_BUCKETS`` buckets by scikit-learn's ``HashingVectorizer``: no
+    vocabulary is learned and no n-gram is out of vocabulary. Each text keeps its
+    ``MAX_NGRAMS`` most frequent n-grams, weighted by their share of them.
+
+    Parameters
+    ----------
+    analyzer : {"word", "char_wb", "word+char"}
+        The n-grams hashed.
+
+    Notes
+    -----
+    ``transform`` returns float32 ``(n, 2, MAX_NGRAMS)``: bucket ids plus one (0 pads) and
+    their weights (0 on padding, summing to 1 per non-empty text).
+    """
+
+    def __init__(self, analyzer: str = "word") -> None:
+        self.analyzer = analyzer
+
+    def fit(self, texts: list[str], y: Any = None) -> HashedNgrams:
+        self.n_buckets_ = HASH_BUCKETS
+        return self
+
+    def _counts(self, texts: list[str]) -> Any:
+        kinds = ["word", "char_wb"] if self.analyzer == "word+char" else [self.analyzer]
+        return sum(
+            HashingVectorizer(
+                analyzer=kind,
+                ngram_range=(1, 2) if kind == "word" else (3, 5),
+                n_features=self.n_buckets_,
+                alternate_sign=False,
+                norm=None,
+                dtype=np.float32,
+            ).transform(texts)
+            for kind in kinds
+        ).tocsr()
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        check_is_fitted(self)
+        counts = self._counts(texts)
+        bags = np.zeros((len(texts), 2, MAX_NGRAMS), dtype=np.float32)
+        for row in range(len(texts)):
+            start, end = counts.indptr[row], counts.indptr[row + 1]
+            ids, weights = counts.indices[start:end], counts.data[start:end]
+            if len(ids) > MAX_NGRAMS:
+                kept = np.argsort(-weights, kind="stable")[:MAX_NGRAMS]
+                ids, weights = ids[kept], weights[kept]
+            if len(ids):
+                bags[row, 0, : len(ids)] = ids + 1
+                bags[row, 1, : len(ids)] = weights / weights.sum()
+        return bags
 
 
 class TokenSequencer(BaseEstimator, TransformerMixin):
@@ -125,6 +186,8 @@ def _vectorizer(config: dict[str, Any]) -> BaseEstimator:
             half = max(1, config["max_tokens"] // 2)
             return FeatureUnion([("word", _tfidf("word", half)), ("char", _tfidf("char_wb", half))])
         return _tfidf(config["analyzer"], config["max_tokens"])
+    if config["representation"] == "hashed":
+        return HashedNgrams(config["analyzer"])
     return TokenSequencer(config["units"], config["max_tokens"], config["sequence_length"])
 
 
@@ -186,6 +249,12 @@ class TextAdapter(TransformerMixin, BaseEstimator):
         if config["representation"] == "ngram":
             width = len(vectorizer.get_feature_names_out())
             return TensorInfo("text", (width,), {"representation": "ngram"})
+        if config["representation"] == "hashed":
+            return TensorInfo(
+                "text",
+                (2, MAX_NGRAMS),
+                {"representation": "hashed", "buckets": vectorizer.n_buckets_ + 1},
+            )
         return TensorInfo(
             "text",
             (config["sequence_length"],),
@@ -193,7 +262,7 @@ class TextAdapter(TransformerMixin, BaseEstimator):
         )
 
     def transform(self, X: Any, config: dict[str, Any] | None = None) -> Any:
-        """Texts as a sparse TF-IDF matrix or an int64 id matrix.
+        """Texts as a sparse TF-IDF matrix, hashed n-gram bags or an int64 id matrix.
 
         Parameters
         ----------

@@ -228,14 +228,16 @@ def tabular_first_trials(
 
 
 def text_graph(task: str) -> Graph:
-    """Texts -> TextBlock (n-gram dense path or a sequence family) -> one head for ``task``."""
+    """Texts -> TextBlock (n-gram dense path, fastText or a sequence family) -> one head for
+    ``task``."""
     inp = TextInput()
     return Graph(inp, _head(task)(TextBlock()(inp)))
 
 
 def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
     """TF-IDF character n-grams into one hidden layer (strong on small data), word n-grams
-    into a linear model, and a word-level 1-D CNN.
+    into a linear model, fastText (hashed word and character n-grams, averaged embeddings, a
+    linear classifier, a decaying rate), and a word-level 1-D CNN.
     """
     inp, block, head = "text_input_1", "text_block_1", graph.output_names[0]
     training = {
@@ -266,6 +268,17 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         f"{dense}/num_layers": 0,
         "training/learning_rate": 3e-3,
     }
+    fasttext = {
+        f"{inp}/representation": "hashed",
+        f"{inp}/analyzer": "word+char",
+        f"{block}/ngram_embedding/embedding_dim": 64,
+        f"{block}/ngram_embedding/dropout": 0.0,
+        **{k: v for k, v in ngram_linear.items() if k.startswith(dense)},
+        f"{head}/dropout": 0.0,
+        **training,
+        "training/learning_rate": 1e-2,
+        "training/lr_schedule": "cosine",
+    }
     cnn = {
         f"{inp}/representation": "sequence",
         f"{inp}/units": "word",
@@ -284,4 +297,4 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         f"{head}/dropout": 0.25,
         **training,
     }
-    return [ngram_mlp, ngram_linear, cnn]
+    return [ngram_mlp, ngram_linear, fasttext, cnn]

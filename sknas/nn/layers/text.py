@@ -1,4 +1,5 @@
-"""Modules over token sequences: embeddings, 1-D convolutions, RNNs, transformers, pooling.
+"""Modules over texts: hashed n-gram bags, and over token sequences: embeddings, 1-D
+convolutions, RNNs, transformers, pooling.
 
 A sequence travels between these modules as a :class:`~sknas.nn.builder.PaddedSequence`: its
 mask comes from the token ids (id 0 pads, at the end of each text) and every module leaves the
@@ -67,6 +68,32 @@ def build_embedding(config, infos, target):
     dim = config["embedding_dim"]
     module = TokenEmbedding(info.meta["vocab_size"], dim, config["dropout"])
     return module, TensorInfo("sequence", (info.shape[0], dim))
+
+
+class NgramBag(nn.Module):
+    """Hashed n-gram bags ``(n, 2, k)`` (bucket ids plus one, then weights; id 0 pads) to the
+    weighted sum of their embeddings ``(n, dim)``."""
+
+    def __init__(self, buckets: int, dim: int, dropout: float) -> None:
+        super().__init__()
+        self.bag = nn.EmbeddingBag(buckets, dim, mode="sum", padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.bag(x[:, 0].long(), per_sample_weights=x[:, 1]))
+
+
+@builds("ngram_embedding")
+def build_ngram_embedding(config, infos, target):
+    info = infos[0]
+    if info.kind != "text" or info.meta.get("representation") != "hashed":
+        raise GraphError(
+            "NgramEmbedding needs hashed n-grams: apply it to a TextInput with "
+            f"representation='hashed'; received a {info.kind} node "
+            f"({info.meta.get('representation', 'no')} representation)."
+        )
+    dim = config["embedding_dim"]
+    return NgramBag(info.meta["buckets"], dim, config["dropout"]), vector(dim)
 
 
 class SequenceConv(SequenceModule):

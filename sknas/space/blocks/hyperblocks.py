@@ -19,7 +19,7 @@ from .preprocessing import (
     NumericEmbedding,
 )
 from .resnet import ResNetBlock
-from .text import Embedding, RNNBlock, TransformerBlock
+from .text import Embedding, NgramEmbedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
 
 __all__ = ["SMALL_IMAGE", "ImageBlock", "TabularBlock", "TextBlock"]
@@ -193,8 +193,9 @@ class TextBlock(Block):
     """A whole text network, following the representation the TextInput sampled.
 
     On TF-IDF n-grams: the n-gram dense path (a :class:`DenseBlock`, 0 to 2 layers, 0 being a
-    linear model). On token sequences: an :class:`Embedding`, then a convolutional, recurrent
-    or transformer family, then a :class:`TemporalReduction`.
+    linear model). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path
+    (with 0 layers, fastText). On token sequences: an :class:`Embedding`, then a
+    convolutional, recurrent or transformer family, then a :class:`TemporalReduction`.
 
     Parameters
     ----------
@@ -214,9 +215,13 @@ class TextBlock(Block):
         self, hp, name: str, inputs: tuple[str, ...], input_infos: Sequence[TensorInfo | None]
     ) -> list[NodeSpec]:
         info = input_infos[0]
-        if info is None or info.meta.get("representation") == "ngram":
-            ngram = DenseBlock(num_layers=Int(0, 2), num_units=Choice([64, 128, 256]))
-            return chain(hp, name, inputs, [("dense_block", ngram)])
+        representation = None if info is None else info.meta.get("representation")
+        dense = DenseBlock(num_layers=Int(0, 2), num_units=Choice([64, 128, 256]))
+        if representation in (None, "ngram"):
+            return chain(hp, name, inputs, [("dense_block", dense)])
+        if representation == "hashed":
+            bag = NgramEmbedding()
+            return chain(hp, name, inputs, [("ngram_embedding", bag), ("dense_block", dense)])
         family = hp.get(
             "block_type", self.block_type, Choice(list(TEXT_FAMILIES)), one_of(*TEXT_FAMILIES)
         )

@@ -39,7 +39,9 @@ class ImageInput(Input):
     kind = "image"
 
 
-#: n-gram analyzers of the TF-IDF text representation
+#: how a TextInput presents texts to the network
+REPRESENTATIONS = ("ngram", "hashed", "sequence")
+#: n-gram analyzers of the TF-IDF and hashed text representations
 ANALYZERS = ("word", "char_wb", "word+char")
 
 
@@ -53,19 +55,24 @@ class TextInput(Input):
 
     Parameters
     ----------
-    representation : {"ngram", "sequence"}, hyperparameter or None, default=None
-        ``"ngram"``: TF-IDF weighted bag of n-grams, for dense layers. ``"sequence"``: token
-        ids, for :class:`Embedding` and sequence blocks. None picks "sequence" when the input
-        feeds an Embedding, searches both when it feeds a TextBlock, else "ngram".
+    representation : {"ngram", "hashed", "sequence"}, hyperparameter or None, default=None
+        ``"ngram"``: TF-IDF weighted bag of n-grams, for dense layers. ``"hashed"``: each
+        text's n-grams hashed into 131,072 buckets, with their frequencies, for an
+        :class:`NgramEmbedding` (fastText). ``"sequence"``: token ids, for
+        :class:`Embedding` and sequence blocks. None picks "sequence" when the input feeds an
+        Embedding, "hashed" when it feeds an NgramEmbedding, searches the three when it feeds
+        a TextBlock, else "ngram".
     analyzer : {"word", "char_wb", "word+char"}, hyperparameter or None, default=None
-        n-grams of words (1 to 2), of characters inside word boundaries (2 to 5), or both side
-        by side, ``max_tokens`` shared half and half [all three].
+        n-grams of words (1 to 2), of characters inside word boundaries (2 to 5 for TF-IDF,
+        3 to 5 hashed), or both side by side (for TF-IDF, ``max_tokens`` shared half and
+        half) [all three].
     units : {"word", "char", "subword"}, hyperparameter or None, default=None
         Tokens of a sequence: words, characters, or subword units learned from the texts by
         byte-pair encoding (SentencePiece), which spell rare and unseen words out of known
         pieces [word, subword].
     max_tokens : int, hyperparameter or None, default=None
-        Vocabulary size: most frequent n-grams or tokens kept [10000, 20000].
+        Vocabulary size: most frequent n-grams or tokens kept [10000, 20000]. Unused by the
+        hashed representation.
     sequence_length : int, hyperparameter or None, default=None
         Tokens per text; longer texts are cut, shorter ones padded [64, 128, 256].
     name : str, optional
@@ -95,11 +102,18 @@ class TextInput(Input):
     def sample(self, hp, consumers):
         if "embedding" in consumers:
             default: Any = "sequence"
+        elif "ngram_embedding" in consumers:
+            default = "hashed"
         elif "text_block" in consumers:
-            default = Choice(["ngram", "sequence"])
+            default = Choice(list(REPRESENTATIONS))
         else:
             default = "ngram"
-        kind = hp.get("representation", self.representation, default, one_of("ngram", "sequence"))
+        kind = hp.get("representation", self.representation, default, one_of(*REPRESENTATIONS))
+        if kind == "hashed":
+            analyzer = hp.get(
+                "analyzer", self.analyzer, Choice(list(ANALYZERS)), one_of(*ANALYZERS)
+            )
+            return {"representation": kind, "analyzer": analyzer}
         tokens = hp.get("max_tokens", self.max_tokens, Choice([10000, 20000]), positive_int)
         if kind == "ngram":
             analyzer = hp.get(

@@ -1,4 +1,4 @@
-"""Blocks over token sequences: embedding, recurrent and transformer layers."""
+"""Blocks over texts: token and n-gram embeddings, recurrent and transformer layers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ...hyperparameters import Choice, Int
 from ..registry import register
 from .base import Block, one_of, positive_int, probability
 
-__all__ = ["Embedding", "RNNBlock", "TransformerBlock"]
+__all__ = ["Embedding", "NgramEmbedding", "RNNBlock", "TransformerBlock"]
 
 boolean = (lambda v: isinstance(v, bool), "a bool")
 
@@ -40,6 +40,42 @@ class Embedding(Block):
         return {
             "embedding_dim": hp.get(
                 "embedding_dim", self.embedding_dim, Choice([32, 64, 128]), positive_int
+            ),
+            "dropout": hp.get("dropout", self.dropout, Choice([0.0, 0.25]), probability),
+        }
+
+
+@register
+class NgramEmbedding(Block):
+    """The weighted average of a text's hashed n-gram embeddings, one vector per text: the
+    representation of fastText (Joulin et al. 2017), a ``torch.nn.EmbeddingBag``.
+
+    Apply it to a TextInput with ``representation="hashed"``; a linear head (or a
+    :class:`DenseBlock`) after it makes fastText's classifier.
+
+    Parameters
+    ----------
+    embedding_dim : int, hyperparameter or None, default=None
+        Width of each n-gram's vector [16, 32, 64].
+    dropout : float, hyperparameter or None, default=None
+        Dropout on the text's vector [0, 0.25].
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "ngram_embedding"
+
+    def __init__(
+        self, *, embedding_dim: Any = None, dropout: Any = None, name: str | None = None
+    ) -> None:
+        super().__init__(name=name)
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+
+    def sample(self, hp):
+        return {
+            "embedding_dim": hp.get(
+                "embedding_dim", self.embedding_dim, Choice([16, 32, 64]), positive_int
             ),
             "dropout": hp.get("dropout", self.dropout, Choice([0.0, 0.25]), probability),
         }
