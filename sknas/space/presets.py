@@ -271,7 +271,7 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
     fasttext = {
         f"{inp}/representation": "hashed",
         f"{inp}/analyzer": "word+char",
-        f"{block}/ngram_embedding/embedding_dim": 64,
+        f"{block}/ngram_embedding/embedding_dim": 16,
         f"{block}/ngram_embedding/dropout": 0.0,
         **{k: v for k, v in ngram_linear.items() if k.startswith(dense)},
         f"{head}/dropout": 0.0,
