@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
-import queue
 import time
 from pathlib import Path
 
@@ -108,27 +107,28 @@ def peers(task: str) -> dict:
     }
 
 
-def _fit_and_score(model, X_train, y_train, X_test, y_test, results) -> None:
+def _import_peers() -> None:
+    import pytabkit  # noqa: F401  (torch and pytabkit load before the clock starts)
+
+
+def _fit_and_score(model, X_train, y_train, X_test, y_test) -> tuple[float, float]:
     torch.set_num_threads(2)
     start = time.perf_counter()
     model.fit(X_train, y_train)
-    results.put((model.score(X_test, y_test), time.perf_counter() - start))
+    return model.score(X_test, y_test), time.perf_counter() - start
 
 
 def fit_peer(model, split, limit: float | None) -> tuple[float, float] | None:
     """Fit and score ``model`` in a fresh process; None when it has not finished after
-    ``limit`` seconds (the process's start-up is not counted in the fit seconds)."""
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_fit_and_score, args=(model, *split, results))
-    process.start()
-    try:
-        return results.get(timeout=limit)
-    except queue.Empty:
-        return None
-    finally:
-        process.terminate()
-        process.join()
+    ``limit`` seconds (counted once the process has started and imported pytabkit). An error
+    in the process is raised here."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(_import_peers)
+        job = pool.apply_async(_fit_and_score, (model, *split))
+        try:
+            return job.get(timeout=limit)
+        except multiprocessing.TimeoutError:
+            return None
 
 
 def as_categories(X: pd.DataFrame) -> pd.DataFrame:

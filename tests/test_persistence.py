@@ -285,6 +285,7 @@ def test_ctrl_c_ends_the_running_training_at_its_next_batch(iris):
     # the queued first trials after it never started
     states = [t.state for t in clf.study_.trials]
     assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING, TrialState.WAITING]
+    assert clf.study_.trials[1].user_attrs["fail_reason"] == "interrupted by Ctrl-C"
     assert clf.search_interrupted_ and clf.best_trial_.number == 0
 
 

@@ -191,14 +191,19 @@ def test_ctrl_c_during_the_refit_keeps_the_best_trial_weights(iris, monkeypatch)
     trial_weights = NASTabularClassifier(refit=False, **params).fit(X, y)
     make_net = sknas.search.final.make_net
 
+    pressed = []
+
     def interrupted_net(*args, callbacks=(), **kwargs):
-        return make_net(*args, callbacks=[*callbacks, ("ctrl_c", _InterruptAt(3))], **kwargs)
+        pressed.append(_InterruptAt(3))
+        return make_net(*args, callbacks=[*callbacks, ("ctrl_c", pressed[-1])], **kwargs)
 
     monkeypatch.setattr(sknas.search.final, "make_net", interrupted_net)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clf = NASTabularClassifier(**params).fit(X, y)
     assert clf.refit_status_ == "interrupted"
+    # the refit (5 epochs of 10 batches) ended at the batch after the one Ctrl-C came in
+    assert [cb.seen_ for cb in pressed if cb.seen_] == [4]
     assert any("interrupted" in str(w.message) for w in caught)
     np.testing.assert_allclose(clf.predict_proba(X), trial_weights.predict_proba(X), atol=1e-6)
 

@@ -167,41 +167,59 @@ def test_word_and_character_ngrams_side_by_side_share_the_vocabulary():
     np.testing.assert_allclose(X.toarray(), np.hstack([words.toarray(), chars.toarray()]))
 
 
-def test_hashed_ngrams_are_weighted_bags_of_bucket_ids():
-    from sknas.data.text import HASH_BUCKETS, MAX_NGRAMS
+def test_hashed_ngrams_are_tfidf_weighted_bags_of_bucket_ids():
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    from sknas.data.text import HASH_BUCKETS
 
     texts = ["the cat sat", "the cat ran", "", "the " * 5 + "dog"]
     adapter = TextAdapter().fit(texts)
     words = {"representation": "hashed", "analyzer": "word"}
     bags = adapter.transform(texts, words)
-    assert bags.shape == (4, 2, MAX_NGRAMS) and bags.dtype == np.float32
-    assert adapter.info_for(words).meta == {"representation": "hashed", "buckets": HASH_BUCKETS + 1}
+    # as wide as the most distinct n-grams of a training text: "the cat sat" has 5 ("the",
+    # "cat", "sat", "the cat", "cat sat"), "the the the the the dog" only 4
+    assert bags.shape == (4, 2, 5) and bags.dtype == np.float32
+    info = adapter.info_for(words)
+    assert info.shape == (2, 5) and info.meta["buckets"] == HASH_BUCKETS + 1
     ids, weights = bags[:, 0], bags[:, 1]
     assert ids.min() >= 0 and ids.max() <= HASH_BUCKETS and np.all(ids == ids.astype(int))
-    # "the", "cat", "sat", "the cat", "cat sat"; the empty text is all padding
-    assert (ids[0] > 0).sum() == 5 and not ids[2].any() and not weights[2].any()
-    np.testing.assert_allclose(weights[[0, 1, 3]].sum(axis=1), 1.0, rtol=1e-6)
+    assert not ids[2].any() and not weights[2].any(), "the empty text is all padding"
     assert np.all((ids == 0) == (weights == 0))
-    # the same n-grams ("the", "cat", "the cat") hash to the same buckets in every text
-    assert len(set(ids[0][ids[0] > 0]) & set(ids[1][ids[1] > 0])) == 3
-    # "the" counts 5 of the 11 n-grams of the last text (6 words, 5 pairs)
-    assert weights[3].max() == pytest.approx(5 / 11)
+    np.testing.assert_allclose(weights[[0, 1, 3]].sum(axis=1), 1.0, rtol=1e-6)
+    # the weights are scikit-learn's TF-IDF of the hashed counts, fitted on these texts
+    hashed = HashingVectorizer(
+        ngram_range=(1, 2), n_features=HASH_BUCKETS, alternate_sign=False, norm=None
+    ).transform(texts)
+    tfidf = TfidfTransformer(sublinear_tf=True, norm="l1").fit_transform(hashed).toarray()
+    for row in range(4):
+        kept = ids[row] > 0
+        np.testing.assert_allclose(
+            weights[row][kept], tfidf[row, ids[row][kept].astype(int) - 1], rtol=1e-5
+        )
+        assert kept.sum() == (tfidf[row] > 0).sum()
+    # words and characters hash to separate ranges
     both = adapter.transform(texts, {"representation": "hashed", "analyzer": "word+char"})
-    assert (both[0, 0] > 0).sum() > 5
+    chars = both[0, 0][both[0, 0] > HASH_BUCKETS]
+    assert set(both[0, 0][(both[0, 0] > 0) & (both[0, 0] <= HASH_BUCKETS)]) == set(ids[0][:5])
+    assert len(chars) > 5 and chars.max() <= 2 * HASH_BUCKETS
 
 
-def test_hashed_ngrams_keep_the_most_frequent_of_a_long_text():
+def test_hashed_ngrams_keep_those_of_highest_weight_in_a_long_text():
     from sknas.data.text import MAX_NGRAMS
 
     rare = " ".join(f"w{i}" for i in range(MAX_NGRAMS))
     text = "often " * 30 + rare
     adapter = TextAdapter().fit([text])
-    bag = adapter.transform([text], {"representation": "hashed", "analyzer": "word"})[0]
-    assert (bag[0] > 0).sum() == MAX_NGRAMS
-    # kept: "often" (30 times), "often often" (29), and 510 of the n-grams seen once
-    often = adapter.transform(["often"], {"representation": "hashed", "analyzer": "word"})
+    words = {"representation": "hashed", "analyzer": "word"}
+    bag = adapter.transform([text], words)[0]
+    assert bag.shape == (2, MAX_NGRAMS) and (bag[0] > 0).all()
+    # one text, so one inverse document frequency: kept are "often" (30 times, weight
+    # 1 + ln 30), "often often" (29) and 510 of the 1,024 n-grams seen once
+    often = adapter.transform(["often"], words)
     assert often[0, 0, 0] in bag[0]
-    assert sorted(bag[1])[-2:] == pytest.approx([29 / 569, 30 / 569])
+    total = (1 + np.log(30)) + (1 + np.log(29)) + 510
+    top = [(1 + np.log(29)) / total, (1 + np.log(30)) / total]
+    assert sorted(bag[1])[-2:] == pytest.approx(top, rel=1e-5)
 
 
 def test_subword_units_spell_unseen_words_out_of_known_pieces():

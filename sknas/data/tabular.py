@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,17 +55,23 @@ def _is_categorical(series: pd.Series) -> bool:
 
 #: most bins of a numeric column's piecewise-linear embedding (Gorishniy et al. 2022)
 MAX_BINS = 48
+#: rtdl_num_embeddings's warning for a column with one bin (two distinct values, e.g. a 0/1
+#: missing indicator): its piecewise-linear encoding is min-max scaling, as intended here
+ONE_BIN = r".*has just two bin edges"
 
 
 def quantile_bins(numeric: np.ndarray) -> list[list[float]]:
     """Each column's bin edges at its quantiles (``rtdl_num_embeddings.compute_bins``), for
-    piecewise-linear embeddings; a column with one value gets the single bin [v, v + 1]."""
+    piecewise-linear embeddings; a column with one value, or a table of two rows or fewer,
+    gets the single bin [v, v + 1] from the first row."""
     bins = [[float(v), float(v) + 1.0] for v in numeric[0]] if len(numeric) else []
     varied = np.flatnonzero((numeric != numeric[:1]).any(axis=0))
     if len(numeric) > 2 and varied.size:
-        edges = compute_bins(
-            torch.as_tensor(numeric[:, varied]), n_bins=min(MAX_BINS, len(numeric) - 1)
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ONE_BIN, UserWarning)
+            edges = compute_bins(
+                torch.as_tensor(numeric[:, varied]), n_bins=min(MAX_BINS, len(numeric) - 1)
+            )
         for column, column_edges in zip(varied, edges):
             bins[column] = column_edges.tolist()
     return bins

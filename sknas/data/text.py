@@ -8,8 +8,14 @@ import json
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import (
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,9 +25,11 @@ from ..space.spec import TensorInfo
 __all__ = ["TextAdapter"]
 
 PAD, OOV = 0, 1
-#: hash buckets of the hashed n-gram representation (ids 1 to this; 0 pads)
-HASH_BUCKETS = 2**17
-#: n-grams kept per text in the hashed representation, the most frequent first
+#: hash buckets per kind of n-gram (words, characters) in the hashed representation. The
+#: kinds get separate ranges, so that the word "cat" and the characters "cat" of "cats" do
+#: not share a vector; the ids travel as float32, exact below 2**24.
+HASH_BUCKETS = 2**16
+#: most n-grams kept per text in the hashed representation, those of highest weight first
 MAX_NGRAMS = 512
 
 
@@ -29,55 +37,69 @@ class HashedNgrams(BaseEstimator, TransformerMixin):
     """Each text as a bag of hashed n-grams with weights, for an ``EmbeddingBag`` (fastText).
 
     The n-grams (word 1-2 grams, character 3-5 grams inside word boundaries, or both) are
-    hashed into ``HASH_BUCKETS`` buckets by scikit-learn's ``HashingVectorizer``: no
-    vocabulary is learned and no n-gram is out of vocabulary. Each text keeps its
-    ``MAX_NGRAMS`` most frequent n-grams, weighted by their share of them.
+    hashed by scikit-learn's ``HashingVectorizer`` into ``HASH_BUCKETS`` buckets per kind: no
+    vocabulary is learned and no n-gram is out of vocabulary. They are weighted by TF-IDF
+    (sublinear term frequency, the training texts' inverse document frequency, scikit-learn's
+    ``TfidfTransformer``), the weights of a text summing to one, so that the bag is a
+    weighted average. A text keeps its ``width_`` n-grams of highest weight.
 
     Parameters
     ----------
     analyzer : {"word", "char_wb", "word+char"}
         The n-grams hashed.
 
+    Attributes
+    ----------
+    n_buckets_ : int
+        Buckets of all kinds of n-grams.
+    width_ : int
+        n-grams per text: the most a training text has, at most ``MAX_NGRAMS``.
+    weighting_ : TfidfTransformer
+        Inverse document frequencies of the buckets in the training texts.
+
     Notes
     -----
-    ``transform`` returns float32 ``(n, 2, MAX_NGRAMS)``: bucket ids plus one (0 pads) and
-    their weights (0 on padding, summing to 1 per non-empty text).
+    ``transform`` returns float32 ``(n, 2, width_)``: bucket ids plus one (0 pads) and their
+    weights (0 on padding, summing to 1 per non-empty text).
     """
 
     def __init__(self, analyzer: str = "word") -> None:
         self.analyzer = analyzer
 
-    def fit(self, texts: list[str], y: Any = None) -> HashedNgrams:
-        self.n_buckets_ = HASH_BUCKETS
-        return self
-
     def _counts(self, texts: list[str]) -> Any:
         kinds = ["word", "char_wb"] if self.analyzer == "word+char" else [self.analyzer]
-        return sum(
+        counts = [
             HashingVectorizer(
                 analyzer=kind,
                 ngram_range=(1, 2) if kind == "word" else (3, 5),
-                n_features=self.n_buckets_,
+                n_features=HASH_BUCKETS,
                 alternate_sign=False,
                 norm=None,
                 dtype=np.float32,
             ).transform(texts)
             for kind in kinds
-        ).tocsr()
+        ]
+        return sparse.hstack(counts, format="csr")
+
+    def fit(self, texts: list[str], y: Any = None) -> HashedNgrams:
+        counts = self._counts(texts)
+        self.n_buckets_ = counts.shape[1]
+        self.weighting_ = TfidfTransformer(sublinear_tf=True, norm="l1").fit(counts)
+        self.width_ = int(min(MAX_NGRAMS, max(1, np.diff(counts.indptr).max(initial=0))))
+        return self
 
     def transform(self, texts: list[str]) -> np.ndarray:
         check_is_fitted(self)
-        counts = self._counts(texts)
-        bags = np.zeros((len(texts), 2, MAX_NGRAMS), dtype=np.float32)
+        weights = self.weighting_.transform(self._counts(texts))
+        bags = np.zeros((len(texts), 2, self.width_), dtype=np.float32)
         for row in range(len(texts)):
-            start, end = counts.indptr[row], counts.indptr[row + 1]
-            ids, weights = counts.indices[start:end], counts.data[start:end]
-            if len(ids) > MAX_NGRAMS:
-                kept = np.argsort(-weights, kind="stable")[:MAX_NGRAMS]
-                ids, weights = ids[kept], weights[kept]
-            if len(ids):
-                bags[row, 0, : len(ids)] = ids + 1
-                bags[row, 1, : len(ids)] = weights / weights.sum()
+            start, end = weights.indptr[row], weights.indptr[row + 1]
+            ids, shares = weights.indices[start:end], weights.data[start:end]
+            if len(ids) > self.width_:
+                kept = np.argsort(-shares, kind="stable")[: self.width_]
+                ids, shares = ids[kept], shares[kept] / shares[kept].sum()
+            bags[row, 0, : len(ids)] = ids + 1
+            bags[row, 1, : len(ids)] = shares
         return bags
 
 
@@ -252,7 +274,7 @@ class TextAdapter(TransformerMixin, BaseEstimator):
         if config["representation"] == "hashed":
             return TensorInfo(
                 "text",
-                (2, MAX_NGRAMS),
+                (2, vectorizer.width_),
                 {"representation": "hashed", "buckets": vectorizer.n_buckets_ + 1},
             )
         return TensorInfo(

@@ -26,7 +26,7 @@ from sklearn.base import clone
 
 from ..nn import EnsembleModule, GraphModule
 from ..space import ArchitectureSpec
-from ..training import DivergenceGuard, TimeLimit, make_net
+from ..training import DivergenceGuard, StopOnRequest, TimeLimit, make_net
 from .data import RefitData, n_rows
 from .driver import SearchInterrupt
 from .ensemble import PREDICTIONS, Ensemble, EnsembleLoss, select_ensemble, unpack_predictions
@@ -92,12 +92,13 @@ def _train(
     epochs: int,
     class_weight: Any,
     deadline: float | None,
+    interrupt: SearchInterrupt,
     verbose: int,
 ) -> tuple[Any, bool]:
-    """Train ``spec`` on ``data`` for ``epochs``, with the trials' own callbacks; whether the
-    deadline cut it short."""
+    """Train ``spec`` on ``data`` for ``epochs``, with the trials' own callbacks, until the
+    deadline or a Ctrl-C; whether it trained every epoch."""
     infos = [a.info_for(c) for a, c in zip(adapters, spec.input_configs())]
-    limit = TimeLimit(deadline)
+    limit, stop = TimeLimit(deadline), StopOnRequest(interrupt)
     X, y = data
     user = [(f"user_{i}", copy.deepcopy(cb)) for i, cb in enumerate(objective.callbacks)]
     net = make_net(
@@ -107,7 +108,12 @@ def _train(
         loss_weights=objective.loss_weights,
         max_epochs=epochs,
         class_weight=class_weight,
-        callbacks=[("time_limit", limit), ("divergence", DivergenceGuard()), *user],
+        callbacks=[
+            ("time_limit", limit),
+            ("interrupt", stop),
+            ("divergence", DivergenceGuard()),
+            *user,
+        ],
         device=objective.device,
         verbose=int(verbose >= 2),
         n_train=n_rows(y),
@@ -115,7 +121,8 @@ def _train(
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         net.fit(X, y)
-    return net, limit.expired_
+    # no validation rows, so no early stopping: only the deadline or a Ctrl-C ends it sooner
+    return net, not (limit.expired_ or stop.stopped_)
 
 
 def _from_weights(objective: Objective, kept: TrialWeights, targets: Sequence[Any]) -> Any:
@@ -200,7 +207,7 @@ def final_model(
         net = _from_weights(objective, kept, search_targets)
         status = "bagged" if kept.folds > 1 else "trial_weights"
         return done(net, _select(source.adapters, spec), search_targets, status)
-    net, cut, diverged = None, False, False
+    net, complete, diverged = None, False, False
     interrupt = SearchInterrupt()
     try:
         with interrupt.installed():
@@ -217,7 +224,9 @@ def final_model(
                 ]
                 X = encoded[0] if len(encoded) == 1 else dict(zip(source.names, encoded))
                 y, targets, class_weight = refit.y, refit.targets, refit.class_weight
-            net, cut = _train(
+            if interrupt():
+                raise KeyboardInterrupt
+            net, complete = _train(
                 objective,
                 spec,
                 trial.user_attrs.get("seed", objective.seed + trial.number),
@@ -227,16 +236,17 @@ def final_model(
                 trial.user_attrs.get("best_epoch", 1),
                 class_weight,
                 deadline,
+                interrupt,
                 verbose,
             )
     except KeyboardInterrupt:
-        # Ctrl-C outside skorch's training loop, e.g. while fitting the preprocessing
+        # a second Ctrl-C, or a first one before the training started
         interrupt.requested = True
     except FloatingPointError:
         if kept is None:
             raise
         net, diverged = None, True
-    if net is not None and not cut and not interrupt.requested:
+    if net is not None and complete:
         status = "retrained" if refit is None else "refit"
         return done(net, _select(adapters, spec), targets, status)
     status = "diverged" if diverged else "interrupted" if interrupt.requested else "out_of_time"
@@ -356,8 +366,10 @@ def final_ensemble(
             ]
             X = encoded[0] if len(encoded) == 1 else dict(zip(source.names, encoded))
             for member in kept:
+                if interrupt():
+                    raise KeyboardInterrupt
                 attrs = trials[member.number].user_attrs
-                net, cut = _train(
+                net, complete = _train(
                     objective,
                     member.spec,
                     attrs.get("seed", objective.seed + member.number),
@@ -367,9 +379,10 @@ def final_ensemble(
                     attrs.get("best_epoch", 1),
                     refit.class_weight,
                     deadline,
+                    interrupt,
                     verbose,
                 )
-                if cut or interrupt.requested:
+                if not complete:
                     status = "interrupted" if interrupt.requested else "out_of_time"
                     break
                 nets.append(net)

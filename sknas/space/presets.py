@@ -116,9 +116,9 @@ def tabular_first_trials(
     """Configurations that train well on most tables, sized for ``n_samples`` rows.
 
     A two-layer MLP, a wider residual one, an MLP on robust-scaled, smoothly clipped numbers
-    with periodic (PLR) embeddings, trained flat then cosine with label smoothing (the recipe
-    of Gorishniy et al. 2022 and Holzmüller et al. 2024's RealMLP-TD), and (on small tables)
-    a regularized linear model.
+    with periodic (PLR) embeddings and label smoothing (after Gorishniy et al. 2022 and
+    Holzmüller et al. 2024's RealMLP-TD, here with a flat-then-cosine learning rate), and (on
+    small tables) a regularized linear model.
 
     Parameters
     ----------

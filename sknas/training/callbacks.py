@@ -79,13 +79,23 @@ class StopOnRequest(Callback):
     ----------
     requested : callable
         ``requested()`` is true once training should stop.
+
+    Attributes
+    ----------
+    stopped_ : bool
+        Whether it ended the training.
     """
 
     def __init__(self, requested: Callable[[], bool]) -> None:
         self.requested = requested
 
+    def initialize(self) -> StopOnRequest:
+        self.stopped_ = False
+        return self
+
     def on_batch_end(self, net, **kwargs) -> None:
         if self.requested():
+            self.stopped_ = True
             raise KeyboardInterrupt
 
 

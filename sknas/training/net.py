@@ -20,6 +20,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, OneCycleLR
 from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
+from ..space.training import LR_SCHEDULES
 
 __all__ = [
     "FlatCosine",
@@ -133,7 +134,10 @@ def lr_schedule(name: str, steps: int, lr: float) -> LRScheduler | None:
         return LRScheduler(policy=OneCycleLR, max_lr=lr, total_steps=steps, step_every="batch")
     if name == "flat_cosine":
         return LRScheduler(policy=LambdaLR, lr_lambda=FlatCosine(steps), step_every="batch")
-    raise ValueError(f"unknown lr_schedule {name!r}")
+    raise ValueError(
+        f"unknown lr_schedule {name!r}; use one of {list(LR_SCHEDULES)} (see "
+        f"sknas.space.TrainingSpace)."
+    )
 
 
 class StandardizedMSELoss(nn.Module):

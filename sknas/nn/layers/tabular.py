@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from rtdl_num_embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings
 from torch import nn
 
+from ...data.tabular import ONE_BIN
 from ...exceptions import GraphError
 from ...space.spec import TensorInfo
 from ..builder import builds
@@ -141,11 +144,13 @@ def scaled_bins(method: str, stats: dict) -> list[list[float]]:
     with torch.device("cpu"), torch.no_grad():
         scaler = NumericScaler(method, stats)
         mapped = scaler(torch.tensor(padded, dtype=torch.float32).T).T
-    result = []
-    for edges, row in zip(bins, mapped):
-        unique = torch.unique(row[: len(edges)]).tolist()
-        result.append(unique if len(unique) > 1 else [unique[0], unique[0] + 1.0])
-    return result
+    return [_distinct(row[: len(edges)]) for edges, row in zip(bins, mapped)]
+
+
+def _distinct(edges: torch.Tensor) -> list[float]:
+    """Sorted distinct float32 edges; a single one becomes the bin [e, e + 1]."""
+    unique = torch.unique(edges.float()).tolist()
+    return unique if len(unique) > 1 else [unique[0], unique[0] + 1.0]
 
 
 class EmbeddedNumbers(nn.Module):
@@ -232,10 +237,11 @@ def build_numeric_embedding(config, infos, target):
             )
         # set from the edges, which it checks: on the CPU even while a bundle's network is
         # built on the meta device
-        with torch.device("cpu"):
-            embeddings = PiecewiseLinearEmbeddings(
-                [torch.tensor(edges) for edges in bins], dim, activation=False, version="B"
-            )
+        with torch.device("cpu"), warnings.catch_warnings():
+            # a one-bin column (constant, or a 0/1 missing indicator) is min-max scaled
+            warnings.filterwarnings("ignore", ONE_BIN, UserWarning)
+            edges = [torch.tensor(_distinct(torch.tensor(e, dtype=torch.float64))) for e in bins]
+            embeddings = PiecewiseLinearEmbeddings(edges, dim, activation=False, version="B")
     module = EmbeddedNumbers(n, embeddings)
     width = info.shape[0] + n * (dim - 1)
     meta = {k: v for k, v in info.meta.items() if k not in ("stats", "bins")}

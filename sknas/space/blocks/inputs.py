@@ -57,7 +57,7 @@ class TextInput(Input):
     ----------
     representation : {"ngram", "hashed", "sequence"}, hyperparameter or None, default=None
         ``"ngram"``: TF-IDF weighted bag of n-grams, for dense layers. ``"hashed"``: each
-        text's n-grams hashed into 131,072 buckets, with their frequencies, for an
+        text's n-grams hashed into 65,536 buckets per kind, with TF-IDF weights, for an
         :class:`NgramEmbedding` (fastText). ``"sequence"``: token ids, for
         :class:`Embedding` and sequence blocks. None picks "sequence" when the input feeds an
         Embedding, "hashed" when it feeds an NgramEmbedding, searches the three when it feeds

@@ -56,7 +56,7 @@ class NgramEmbedding(Block):
     Parameters
     ----------
     embedding_dim : int, hyperparameter or None, default=None
-        Width of each n-gram's vector [16, 32, 64].
+        Width of each n-gram's vector [8, 16, 32] (fastText's is 10).
     dropout : float, hyperparameter or None, default=None
         Dropout on the text's vector [0, 0.25].
     name : str, optional
@@ -75,7 +75,7 @@ class NgramEmbedding(Block):
     def sample(self, hp):
         return {
             "embedding_dim": hp.get(
-                "embedding_dim", self.embedding_dim, Choice([16, 32, 64]), positive_int
+                "embedding_dim", self.embedding_dim, Choice([8, 16, 32]), positive_int
             ),
             "dropout": hp.get("dropout", self.dropout, Choice([0.0, 0.25]), probability),
         }
