@@ -52,16 +52,14 @@ def _fit(kind, mixed_frame):
     if kind == "tabular-classifier":
         X, y = mixed_frame
         return sknas.NASTabularClassifier(**{**FAST, "max_trials": 4}).fit(X, y), X
-    if kind == "tabular-plr":
+    if kind in ("tabular-plr", "tabular-ple"):
         X, y = mixed_frame
         inp = sknas.TabularInput()
-        block = sknas.TabularBlock(scaling="robust", numeric_embedding="periodic")
-        model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
-        return model.fit(X, y), X
-    if kind == "tabular-ple":
-        X, y = mixed_frame
-        inp = sknas.TabularInput()
-        block = sknas.TabularBlock(scaling="quantile", numeric_embedding="piecewise_linear")
+        block = (
+            sknas.TabularBlock(scaling="robust", numeric_embedding="periodic")
+            if kind == "tabular-plr"
+            else sknas.TabularBlock(scaling="quantile", numeric_embedding="piecewise_linear")
+        )
         model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
         return model.fit(X, y), X
     if kind == "tabular-cv":

@@ -56,15 +56,21 @@ class TokenEmbedding(nn.Module):
         return PaddedSequence(self.dropout(self.embedding(ids)), mask)
 
 
-@builds("embedding")
-def build_embedding(config, infos, target):
-    info = infos[0]
-    if info.kind != "text" or info.meta.get("representation") != "sequence":
+def _text(info: TensorInfo, representation: str, block: str, needs: str) -> TensorInfo:
+    """``info``, when it is texts in ``representation``; a GraphError naming ``block``
+    otherwise."""
+    if info.kind != "text" or info.meta.get("representation") != representation:
         raise GraphError(
-            "Embedding needs token ids: apply it to a TextInput with "
-            f"representation='sequence'; received a {info.kind} node "
+            f"{block} needs {needs}: apply it to a TextInput with "
+            f"representation={representation!r}; received a {info.kind} node "
             f"({info.meta.get('representation', 'no')} representation)."
         )
+    return info
+
+
+@builds("embedding")
+def build_embedding(config, infos, target):
+    info = _text(infos[0], "sequence", "Embedding", "token ids")
     dim = config["embedding_dim"]
     module = TokenEmbedding(info.meta["vocab_size"], dim, config["dropout"])
     return module, TensorInfo("sequence", (info.shape[0], dim))
@@ -85,13 +91,7 @@ class NgramBag(nn.Module):
 
 @builds("ngram_embedding")
 def build_ngram_embedding(config, infos, target):
-    info = infos[0]
-    if info.kind != "text" or info.meta.get("representation") != "hashed":
-        raise GraphError(
-            "NgramEmbedding needs hashed n-grams: apply it to a TextInput with "
-            f"representation='hashed'; received a {info.kind} node "
-            f"({info.meta.get('representation', 'no')} representation)."
-        )
+    info = _text(infos[0], "hashed", "NgramEmbedding", "hashed n-grams")
     dim = config["embedding_dim"]
     return NgramBag(info.meta["buckets"], dim, config["dropout"]), vector(dim)
 

@@ -28,6 +28,8 @@ class Embedding(Block):
     """
 
     type_name = "embedding"
+    #: the default range of ``embedding_dim``
+    widths: tuple[int, ...] = (32, 64, 128)
 
     def __init__(
         self, *, embedding_dim: Any = None, dropout: Any = None, name: str | None = None
@@ -39,14 +41,14 @@ class Embedding(Block):
     def sample(self, hp):
         return {
             "embedding_dim": hp.get(
-                "embedding_dim", self.embedding_dim, Choice([32, 64, 128]), positive_int
+                "embedding_dim", self.embedding_dim, Choice(list(self.widths)), positive_int
             ),
             "dropout": hp.get("dropout", self.dropout, Choice([0.0, 0.25]), probability),
         }
 
 
 @register
-class NgramEmbedding(Block):
+class NgramEmbedding(Embedding):
     """The weighted average of a text's hashed n-gram embeddings, one vector per text: the
     representation of fastText (Joulin et al. 2017), a ``torch.nn.EmbeddingBag``.
 
@@ -64,21 +66,7 @@ class NgramEmbedding(Block):
     """
 
     type_name = "ngram_embedding"
-
-    def __init__(
-        self, *, embedding_dim: Any = None, dropout: Any = None, name: str | None = None
-    ) -> None:
-        super().__init__(name=name)
-        self.embedding_dim = embedding_dim
-        self.dropout = dropout
-
-    def sample(self, hp):
-        return {
-            "embedding_dim": hp.get(
-                "embedding_dim", self.embedding_dim, Choice([8, 16, 32]), positive_int
-            ),
-            "dropout": hp.get("dropout", self.dropout, Choice([0.0, 0.25]), probability),
-        }
+    widths = (8, 16, 32)
 
 
 @register
