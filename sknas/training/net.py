@@ -16,14 +16,13 @@ from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
-from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, OneCycleLR
+from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, OneCycleLR, SequentialLR
 from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
 from ..space.training import LR_SCHEDULES
 
 __all__ = [
-    "FlatCosine",
     "MultiTaskLoss",
     "StandardizedMSELoss",
     "TrainingCrossEntropy",
@@ -103,24 +102,20 @@ class TrainingCrossEntropy(nn.CrossEntropyLoss):
         )
 
 
-class FlatCosine:
-    """Learning-rate factor of the ``"flat_cosine"`` schedule, for ``LambdaLR``: 1 for the
-    first half of ``steps``, then a cosine decay to 0.
-
-    Parameters
-    ----------
-    steps : int
-        Batches in the whole training.
-    """
-
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
-
-    def __call__(self, step: int) -> float:
-        flat = self.steps // 2
-        if step <= flat:
-            return 1.0
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - flat) / (self.steps - flat))))
+def flat_cosine(optimizer: Any, steps: int, last_epoch: int = -1) -> SequentialLR:
+    """The ``"flat_cosine"`` schedule over ``steps`` batches, from PyTorch's schedulers: the
+    rate held for the first half, then a cosine decay to 0 (a policy for skorch's
+    ``LRScheduler``, which passes ``last_epoch``)."""
+    flat = steps // 2
+    return SequentialLR(
+        optimizer,
+        [
+            ConstantLR(optimizer, factor=1.0, total_iters=flat),
+            CosineAnnealingLR(optimizer, T_max=max(1, steps - flat)),
+        ],
+        milestones=[flat],
+        last_epoch=last_epoch,
+    )
 
 
 def lr_schedule(name: str, steps: int, lr: float) -> LRScheduler | None:
@@ -133,7 +128,7 @@ def lr_schedule(name: str, steps: int, lr: float) -> LRScheduler | None:
     if name == "one_cycle":
         return LRScheduler(policy=OneCycleLR, max_lr=lr, total_steps=steps, step_every="batch")
     if name == "flat_cosine":
-        return LRScheduler(policy=LambdaLR, lr_lambda=FlatCosine(steps), step_every="batch")
+        return LRScheduler(policy=flat_cosine, steps=steps, step_every="batch")
     raise ValueError(
         f"unknown lr_schedule {name!r}; use one of {list(LR_SCHEDULES)} (see "
         f"sknas.space.TrainingSpace)."
