@@ -159,7 +159,8 @@ def run(quick: bool) -> str:
             X, y, test_size=0.25, random_state=SEED, stratify=stratify
         )
         results = []
-        for label, model in baselines(task).items():
+        classic = baselines(task)
+        for label, model in classic.items():
             start = time.perf_counter()
             model.fit(X_train, y_train)
             results.append((label, model.score(X_test, y_test), time.perf_counter() - start, ""))
@@ -185,7 +186,7 @@ def run(quick: bool) -> str:
             seconds = time.perf_counter() - start
             note = search_note(estimator, budget, seconds)
             results.append((label, estimator.score(X_test, y_test), seconds, note))
-        best = max(score for label, score, _, _ in results if label in baselines(task))
+        best = max(score for label, score, _, _ in results if label in classic)
         for label, score, secs, note in results:
             shown = "- | -" if score is None else f"{score:.4f} | {score / best:.4f}"
             rows.append(
