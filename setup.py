@@ -24,7 +24,8 @@ setup(
         "safetensors>=0.4",
         "skops>=0.10",
         "sentencepiece>=0.2",
-        "rtdl_num_embeddings>=0.0.11",
+        "rtdl_num_embeddings>=0.0.12",
+        "tabm>=0.0.3",
     ],
     extras_require={
         "onnx": ONNX,

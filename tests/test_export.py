@@ -62,6 +62,12 @@ def _fit(kind, mixed_frame):
         )
         model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
         return model.fit(X, y), X
+    if kind == "tabular-tabm":
+        X, y = mixed_frame
+        inp = sknas.TabularInput()
+        block = sknas.TabularBlock(numeric_embedding="periodic", backbone="tabm")
+        model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
+        return model.fit(X, y), X
     if kind == "tabular-cv":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**FAST, cv=3).fit(X, y), X
@@ -95,6 +101,7 @@ KINDS = [
     "tabular-classifier",
     "tabular-plr",
     "tabular-ple",
+    "tabular-tabm",
     "tabular-cv",
     "tabular-regressor",
     "image-classifier",

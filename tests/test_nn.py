@@ -13,6 +13,7 @@ from sknas.nn.builder import BUILDERS
 from sknas.nn.layers.tabular import NumericScaler
 from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, registry
 from sknas.space import sample_architecture as sample
+from sknas.training.net import MultiTaskLoss, StandardizedMSELoss, TrainingCrossEntropy
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,9 @@ def test_every_block_builds_runs_and_learns(type_name, seed, table, images, text
     target = VALUES if graph.heads[0].task == "regression" else CLASSES
     module = GraphModule(spec, [info], [target])
     out = module(X)
-    assert out.shape == (len(X), target.shape[0])
+    # in training mode a TabM network returns each member's output
+    members = next((n.config["k"] for n in spec.nodes if n.type == "tabm_block"), 1)
+    assert out.shape == (len(X) * members, target.shape[0])
     out.sum().backward()
     grads = [p.grad for p in module.parameters() if p.requires_grad]
     assert grads and all(g is not None for g in grads)
@@ -291,3 +294,97 @@ def test_normal_quantile_matches_torch_to_double_precision():
         ]
     )
     torch.testing.assert_close(ndtri(p), torch.special.ndtri(p), rtol=0, atol=1e-12)
+
+
+def _tabm_network(info, target, head, embedding="none"):
+    inp = sknas.TabularInput()
+    scaled = sknas.Normalization(method="robust")(inp)
+    embedded = sknas.NumericEmbedding(method=embedding, embedding_dim=8)(scaled)
+    trunk = sknas.CategoricalEncoding(method="one_hot")(embedded)
+    members = sknas.TabMBlock(k=4, num_layers=2, num_units=16, dropout=0.0, architecture="tabm")(
+        trunk
+    )
+    graph = Graph(inp, head(dropout=0.0)(members))
+    spec = sample(graph, optuna.create_study().ask(), [info], TrainingSpace())
+    return GraphModule(spec, [info], [target])
+
+
+MULTI_LABEL = TensorInfo("classification", (3,), {"multi_label": True})
+
+
+@pytest.mark.parametrize(
+    ("target", "head", "average"),
+    [
+        (CLASSES, sknas.ClassificationHead, lambda z: torch.softmax(z, -1).mean(1).log()),
+        (MULTI_LABEL, sknas.ClassificationHead, lambda z: torch.sigmoid(z).mean(1).logit()),
+        (
+            VALUES,
+            sknas.RegressionHead,
+            lambda z: (z * torch.tensor([2.0, 0.5]) + torch.tensor([1.0, -1.0])).mean(1),
+        ),
+    ],
+)
+def test_tabm_members_train_apart_and_predict_their_average(table, target, head, average):
+    X, info = table
+    module = _tabm_network(info, target, head)
+    trunk = torch.nn.Sequential(
+        *(module.blocks[key] for key in module.blocks if not key.endswith("head_1"))
+    )
+    output_layer = module.blocks[list(module.blocks)[-1]].body
+    per_member = output_layer(trunk(X))
+    assert per_member.shape == (len(X), 4, 3 if target is not VALUES else 2)
+    # training mode: every member's raw output, the members of a row side by side
+    torch.testing.assert_close(
+        module(X),
+        per_member.flatten(0, 1) * (1 if target is not VALUES else torch.tensor([2.0, 0.5]))
+        + (0 if target is not VALUES else torch.tensor([1.0, -1.0])),
+    )
+    module.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(module(X), average(output_layer(trunk(X))))
+
+
+def test_losses_average_the_members_losses():
+    torch.manual_seed(0)
+    k, n = 4, 6
+    logits = torch.randn(n * k, 3)
+    labels = torch.randint(0, 3, (n,))
+    per_row = torch.nn.functional.cross_entropy(logits, labels.repeat_interleave(k))
+    members = logits.reshape(n, k, 3)
+    by_member = torch.stack(
+        [torch.nn.functional.cross_entropy(members[:, m], labels) for m in range(k)]
+    )
+    torch.testing.assert_close(TrainingCrossEntropy()(logits, labels), by_member.mean())
+    torch.testing.assert_close(by_member.mean(), per_row)
+    values, y = torch.randn(n * k, 2), torch.randn(n, 2)
+    scale = torch.tensor([2.0, 0.5])
+    expected = torch.stack(
+        [(((values.reshape(n, k, 2)[:, m] - y) / scale) ** 2).mean() for m in range(k)]
+    ).mean()
+    torch.testing.assert_close(StandardizedMSELoss([2.0, 0.5])(values, y), expected)
+    multi = MultiTaskLoss(["a", "b"], [CLASSES.to_dict(), VALUES.to_dict()], [1.0, 1.0])
+    torch.testing.assert_close(
+        multi((logits, values), {"a": labels, "b": y}), by_member.mean() + expected
+    )
+
+
+def test_tabm_first_scaling_is_one_value_per_embedded_column(table):
+    _, info = table
+    module = _tabm_network(info, CLASSES, sknas.ClassificationHead, embedding="periodic")
+    first = next(m for m in module.modules() if hasattr(m, "r")).r
+    # two numeric columns embedded 8 wide, then the one-hot column of 4 codes
+    assert first.shape == (4, 2 * 8 + 4)
+    for start, width in [(0, 8), (8, 8), (16, 4)]:
+        chunk = first[:, start : start + width]
+        torch.testing.assert_close(chunk, chunk[:, :1].expand_as(chunk))
+    assert not torch.allclose(first[:, 0], first[:, 8])
+
+
+def test_tabm_members_feed_heads_only(table):
+    _, info = table
+    inp = sknas.TabularInput()
+    trunk = sknas.CategoricalEncoding()(sknas.Normalization()(inp))
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.DenseBlock()(sknas.TabMBlock()(trunk))))
+    spec = sample(graph, optuna.create_study().ask(), [info], TrainingSpace())
+    with pytest.raises(sknas.GraphError, match=r"dense_block_1: .*TabMBlock.*ClassificationHead"):
+        GraphModule(spec, [info], [CLASSES])

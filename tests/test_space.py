@@ -48,22 +48,27 @@ def test_hyperparameters_compare_by_value():
 
 
 def test_default_tabular_space_names_are_hierarchical_and_stable():
-    spec = sample(tabular_graph("classification"), random_trial(), [TABLE], TrainingSpace())
-    names = [n.name for n in spec.nodes]
-    assert names == [
-        "tabular_input_1",
-        "tabular_block_1/normalization",
-        "tabular_block_1/numeric_embedding",
-        "tabular_block_1/categorical_encoding",
-        "tabular_block_1/dense_block",
-        "classification_head_1",
-    ]
+    by_backbone = {}
+    for seed in range(20):
+        spec = sample(tabular_graph("classification"), random_trial(seed), [TABLE], TrainingSpace())
+        names = [n.name for n in spec.nodes]
+        by_backbone[names[4]] = names
+    assert sorted(by_backbone) == ["tabular_block_1/dense_block", "tabular_block_1/tabm_block"]
+    for backbone, names in by_backbone.items():
+        assert names == [
+            "tabular_input_1",
+            "tabular_block_1/normalization",
+            "tabular_block_1/numeric_embedding",
+            "tabular_block_1/categorical_encoding",
+            backbone,
+            "classification_head_1",
+        ]
     assert spec.inputs == ("tabular_input_1",)
     assert spec.outputs == ("classification_head_1",)
     # names do not depend on how many blocks were created before
     for _ in range(3):
         sknas.DenseBlock()
-    again = sample(tabular_graph("classification"), random_trial(), [TABLE], TrainingSpace())
+    again = sample(tabular_graph("classification"), random_trial(19), [TABLE], TrainingSpace())
     assert again == spec
 
 
@@ -73,15 +78,16 @@ def test_categorical_encoding_is_left_out_for_numeric_tables():
         "tabular_input",
         "normalization",
         "numeric_embedding",
-        "dense_block",
+        spec.nodes[3].type,
         "regression_head",
     ]
+    assert spec.nodes[3].type in ("dense_block", "tabm_block")
 
 
 def test_spec_round_trips_through_json():
     spec = sample(tabular_graph("classification"), random_trial(3), [TABLE], TrainingSpace())
     assert ArchitectureSpec.from_json(spec.to_json()) == spec
-    assert "dense_block" in str(spec)
+    assert f"({spec.nodes[4].type})" in str(spec)
 
 
 def _image_info(size):
@@ -296,3 +302,14 @@ def test_a_parameter_name_keeps_one_distribution_across_trials(graph, info):
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(0))
     for _ in range(60):
         sample(graph, study.ask(), [info], TrainingSpace())
+
+
+def test_tabular_block_searches_tabm_only_where_it_feeds_heads():
+    inp = sknas.TabularInput()
+    merged = sknas.Merge()([sknas.TabularBlock()(inp), sknas.DenseBlock()(inp)])
+    graph = Graph(inp, sknas.ClassificationHead()(merged))
+    for seed in range(10):
+        trial = random_trial(seed)
+        spec = sample(graph, trial, [TABLE], TrainingSpace())
+        assert "tabular_block_1/backbone" not in trial.params
+        assert "tabular_block_1/dense_block" in [n.name for n in spec.nodes]

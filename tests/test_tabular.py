@@ -188,11 +188,11 @@ def _search(iris, max_trials, epochs, **params):
 
 def test_a_sampler_instance_proposes_the_trials(iris):
     sampler = optuna.samplers.RandomSampler(seed=1)
-    # trials 0 to 3 are the known-good configurations; the sampler proposes trial 4
-    first = _search(iris, 5, 1, sampler=sampler).study_.trials[4].params
-    assert _search(iris, 5, 1, sampler=sampler).study_.trials[4].params == first
+    # trials 0 to 4 are the known-good configurations; the sampler proposes trial 5
+    first = _search(iris, 6, 1, sampler=sampler).study_.trials[5].params
+    assert _search(iris, 6, 1, sampler=sampler).study_.trials[5].params == first
     other = optuna.samplers.RandomSampler(seed=2)
-    assert _search(iris, 5, 1, sampler=other).study_.trials[4].params != first
+    assert _search(iris, 6, 1, sampler=other).study_.trials[5].params != first
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,9 @@ import torch
 from torch import nn
 
 from ..space.spec import TensorInfo
-from .export import activate, head_activation
+from .export import activate, head_activation, raw_output
 
 __all__ = ["EnsembleModule"]
-
-#: probabilities are kept this far from 0 and 1 before their log or logit is taken
-_EPS = 1e-7
 
 
 class EnsembleModule(nn.Module):
@@ -66,11 +63,5 @@ class EnsembleModule(nn.Module):
                     heads.append(value)
                 else:
                     heads[head] = heads[head] + value
-        results = []
-        for activation, value in zip(self.activations, heads):
-            if activation == "softmax":
-                value = torch.log(value.clamp_min(_EPS))
-            elif activation == "sigmoid":
-                value = torch.logit(value, eps=_EPS)
-            results.append(value)
+        results = [raw_output(a, value) for a, value in zip(self.activations, heads)]
         return results[0] if len(results) == 1 else tuple(results)

@@ -9,7 +9,10 @@ from torch import nn
 
 from ..space.spec import TensorInfo
 
-__all__ = ["ExportedModel", "activate", "head_activation"]
+__all__ = ["ExportedModel", "activate", "head_activation", "raw_output"]
+
+#: probabilities are kept this far from 0 and 1 before their log or logit is taken
+_EPS = 1e-7
 
 
 def head_activation(target: TensorInfo) -> str:
@@ -23,10 +26,21 @@ def activate(activation: str, value: torch.Tensor) -> torch.Tensor:
     """A head's raw output turned into its prediction by ``activation``
     (:func:`head_activation`)."""
     if activation == "softmax":
-        return torch.softmax(value, dim=1)
+        return torch.softmax(value, dim=-1)
     if activation == "sigmoid":
         return torch.sigmoid(value)
     return value
+
+
+def raw_output(activation: str, prediction: torch.Tensor) -> torch.Tensor:
+    """A raw output that ``activation`` turns into ``prediction`` (an average of
+    predictions): the log of probabilities, the logit of per-label probabilities, values
+    unchanged."""
+    if activation == "softmax":
+        return torch.log(prediction.clamp_min(_EPS))
+    if activation == "sigmoid":
+        return torch.logit(prediction, eps=_EPS)
+    return prediction
 
 
 class ExportedModel(nn.Module):

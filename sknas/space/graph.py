@@ -169,6 +169,7 @@ class Graph:
                 name,
                 tuple(produced[id(p)] for p in parents),
                 [infos.get(id(p)) for p in parents],
+                self.consumers(node),
             )
             specs.extend(expanded)
             produced[id(node)] = expanded[-1].name

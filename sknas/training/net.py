@@ -86,6 +86,14 @@ class EpochLog:
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
+def per_member(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``target`` repeated for each member where a head returns the raw output of every
+    member of a :class:`~sknas.TabMBlock` (``k`` rows per target row, in training mode), so
+    that the loss is the members' average loss."""
+    k = prediction.shape[0] // max(1, target.shape[0])
+    return target if k == 1 else target.repeat_interleave(k, dim=0)
+
+
 class TrainingCrossEntropy(nn.CrossEntropyLoss):
     """Cross-entropy whose label smoothing applies in training mode only: skorch scores the
     validation rows in eval mode, so validation losses stay plain log-losses, comparable
@@ -94,7 +102,7 @@ class TrainingCrossEntropy(nn.CrossEntropyLoss):
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return nn.functional.cross_entropy(
             input,
-            target,
+            per_member(input, target),
             weight=self.weight,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
@@ -147,7 +155,7 @@ class StandardizedMSELoss(nn.Module):
         self.register_buffer("scale", torch.tensor(list(scale), dtype=torch.float32))
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return (((prediction - target) / self.scale) ** 2).mean()
+        return (((prediction - per_member(prediction, target)) / self.scale) ** 2).mean()
 
 
 class MultiTaskLoss(nn.Module):
@@ -181,7 +189,7 @@ class MultiTaskLoss(nn.Module):
         for i, (name, kind, weight, out) in enumerate(
             zip(self.names, self.kinds, self.weights, outputs)
         ):
-            y = targets[name]
+            y = per_member(out, targets[name])
             scale = getattr(self, f"scale_{i}")
             if kind == "classification":
                 loss = nn.functional.cross_entropy(out, y.long())

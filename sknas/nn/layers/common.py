@@ -19,7 +19,13 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 def vector_width(info: TensorInfo) -> int:
-    """Width of ``info`` once flattened to a vector; refuses raw categorical codes."""
+    """Width of ``info`` once flattened to a vector; refuses raw categorical codes and the
+    members of a TabMBlock."""
+    if info.kind == "members":
+        raise GraphError(
+            "this block received the output of a TabMBlock, whose k members feed heads only; "
+            "connect the TabMBlock to a ClassificationHead or RegressionHead."
+        )
     if info.kind == "tabular" and info.meta.get("cardinalities"):
         raise GraphError(
             "this block received a table with categorical columns still as codes; apply "

@@ -12,7 +12,6 @@ from ...data.tabular import ONE_BIN
 from ...exceptions import GraphError
 from ...space.spec import TensorInfo
 from ..builder import builds
-from .common import vector
 
 # Wichura's algorithm AS 241 (PPND16): the standard normal quantile to double precision, in
 # plain tensor operations so that the scaler exports to ONNX (which has no inverse erf).
@@ -191,9 +190,10 @@ class CategoricalEncoder(nn.Module):
             self.embeddings = nn.ModuleList(
                 nn.Embedding(c + 1, min(dim, c + 1)) for c in self.cardinalities
             )
-            self.width = sum(min(dim, c + 1) for c in self.cardinalities)
+            self.widths = [min(dim, c + 1) for c in self.cardinalities]
         else:
-            self.width = sum(c + 1 for c in self.cardinalities)
+            self.widths = [c + 1 for c in self.cardinalities]
+        self.width = sum(self.widths)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         num, codes = x[:, : self.n], x[:, self.n :].long()
@@ -245,14 +245,18 @@ def build_numeric_embedding(config, infos, target):
     module = EmbeddedNumbers(n, embeddings)
     width = info.shape[0] + n * (dim - 1)
     meta = {k: v for k, v in info.meta.items() if k not in ("stats", "bins")}
-    return module, TensorInfo("tabular", (width,), {**meta, "n_numerical": n * dim})
+    meta.update(n_numerical=n * dim, feature_widths=[dim] * n)
+    return module, TensorInfo("tabular", (width,), meta)
 
 
 @builds("categorical_encoding")
 def build_categorical_encoding(config, infos, target):
     info = _table(infos[0], "CategoricalEncoding")
     cards = info.meta.get("cardinalities", [])
-    module = CategoricalEncoder(
-        info.meta["n_numerical"], cards, config["method"], config.get("embedding_dim", 0)
+    n = info.meta["n_numerical"]
+    module = CategoricalEncoder(n, cards, config["method"], config.get("embedding_dim", 0))
+    return module, TensorInfo(
+        "vector",
+        (n + module.width,),
+        {"feature_widths": info.meta.get("feature_widths", [1] * n) + module.widths},
     )
-    return module, vector(info.meta["n_numerical"] + module.width)

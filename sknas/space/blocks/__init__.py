@@ -2,7 +2,7 @@
 
 from .base import Block, Head, Input, Node
 from .conv import ConvBlock
-from .dense import DenseBlock
+from .dense import DenseBlock, TabMBlock
 from .heads import ClassificationHead, RegressionHead
 from .hyperblocks import ImageBlock, TabularBlock, TextBlock
 from .inputs import ImageInput, TabularInput, TextInput
@@ -38,6 +38,7 @@ __all__ = [
     "RegressionHead",
     "ResNetBlock",
     "SpatialReduction",
+    "TabMBlock",
     "TabularBlock",
     "TabularInput",
     "TemporalReduction",

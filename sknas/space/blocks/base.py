@@ -91,6 +91,7 @@ class Block:
         name: str,
         inputs: tuple[str, ...],
         input_infos: Sequence[TensorInfo | None],
+        consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
         """Turn the block into concrete nodes; a hyperblock returns several.
 
@@ -104,6 +105,8 @@ class Block:
             Names of the nodes feeding it.
         input_infos : sequence of TensorInfo or None
             For inputs that are graph inputs, what the data looks like; None otherwise.
+        consumers : sequence of str
+            Registry names of the blocks that read its output (empty inside a hyperblock).
         """
         return [NodeSpec(name, self.type_name, inputs, self.sample(hp))]
 

@@ -8,9 +8,12 @@ from ...hyperparameters import Bool, Choice, Int
 from ..registry import register
 from .base import Block, non_negative_int, one_of, positive_int, probability
 
-__all__ = ["DenseBlock"]
+__all__ = ["DenseBlock", "TabMBlock"]
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh")
+
+#: TabM's architectures (Gorishniy et al. 2025), as the ``tabm`` package names them
+TABM_ARCHITECTURES = ("tabm", "tabm-mini", "tabm-packed")
 
 
 @register
@@ -85,4 +88,71 @@ class DenseBlock(Block):
                 one_of(*ACTIVATIONS),
             ),
             "residual": hp.get("residual", self.residual, Bool(), boolean),
+        }
+
+
+@register
+class TabMBlock(Block):
+    """TabM: k multilayer perceptrons trained at once, sharing most of their weights
+    (Gorishniy et al. 2025), built with the authors' ``tabm`` package.
+
+    Each of the ``k`` members sees the same rows and makes its own prediction: the block
+    outputs one representation per member, every head after it has one output layer per
+    member, each member's loss is trained, and the network predicts their average
+    (probabilities for classifiers, values for regressors). Its output can only feed heads.
+
+    Each argument is a plain value (fixed), a sknas hyperparameter (searched) or None (the
+    default range, given in brackets).
+
+    Parameters
+    ----------
+    k : int, hyperparameter or None, default=None
+        Members [8, 16, 32]; TabM's default is 32.
+    num_layers : int, hyperparameter or None, default=None
+        Layers of each member [1 to 3].
+    num_units : int, hyperparameter or None, default=None
+        Width of every layer [64, 128, 256, 512].
+    dropout : float, hyperparameter or None, default=None
+        Dropout after each layer [0, 0.1, 0.25].
+    architecture : {"tabm", "tabm-mini", "tabm-packed"}, hyperparameter or None, default=None
+        ``"tabm"``: every layer a BatchEnsemble (shared weights, a scaling per member at its
+        input and output); ``"tabm-mini"``: shared layers after one scaling per member;
+        ``"tabm-packed"``: k independent networks [tabm, tabm-mini].
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "tabm_block"
+
+    def __init__(
+        self,
+        *,
+        k: Any = None,
+        num_layers: Any = None,
+        num_units: Any = None,
+        dropout: Any = None,
+        architecture: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        self.k = k
+        self.num_layers = num_layers
+        self.num_units = num_units
+        self.dropout = dropout
+        self.architecture = architecture
+
+    def sample(self, hp):
+        return {
+            "k": hp.get("k", self.k, Choice([8, 16, 32]), positive_int),
+            "num_layers": hp.get("num_layers", self.num_layers, Int(1, 3), positive_int),
+            "num_units": hp.get(
+                "num_units", self.num_units, Choice([64, 128, 256, 512]), positive_int
+            ),
+            "dropout": hp.get("dropout", self.dropout, Choice([0.0, 0.1, 0.25]), probability),
+            "architecture": hp.get(
+                "architecture",
+                self.architecture,
+                Choice(["tabm", "tabm-mini"]),
+                one_of(*TABM_ARCHITECTURES),
+            ),
         }

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...hyperparameters import Bool, Choice, Int
-from ..registry import register
+from ..registry import get, register
 from ..spec import NodeSpec, TensorInfo
-from .base import Block, one_of
+from .base import Block, Head, one_of
 from .conv import ConvBlock
-from .dense import DenseBlock
+from .dense import DenseBlock, TabMBlock
 from .merge import SpatialReduction, TemporalReduction
 from .preprocessing import (
     CategoricalEncoding,
@@ -25,6 +25,8 @@ from .xception import XceptionBlock
 __all__ = ["SMALL_IMAGE", "ImageBlock", "TabularBlock", "TextBlock"]
 
 TEXT_FAMILIES = ("cnn", "rnn", "transformer")
+
+TABULAR_BACKBONES = ("mlp", "tabm")
 
 IMAGE_FAMILIES = ("conv", "resnet", "xception")
 
@@ -46,7 +48,8 @@ def chain(
 
 @register
 class TabularBlock(Block):
-    """Normalization, numeric embeddings, categorical encoding and a dense stack for a table.
+    """Normalization, numeric embeddings, categorical encoding and a dense stack or a TabM
+    ensemble for a table.
 
     Parameters
     ----------
@@ -58,10 +61,16 @@ default=None
         three.
     encoding : {"embedding", "one_hot"}, hyperparameter or None, default=None
         Categorical encoding; None searches both. Unused for tables without categorical columns.
+    backbone : {"mlp", "tabm"}, hyperparameter or None, default=None
+        A :class:`DenseBlock` or a :class:`TabMBlock` (k members averaged); None searches both
+        where the block feeds heads only, and means "mlp" where its output goes to other
+        blocks (a Merge, say), which TabM's members cannot feed.
     num_layers : int, hyperparameter or None, default=None
-        Dense layers; None searches 0 to 3, where 0 is a linear model of the encoded
-        features (strong on small tables).
-    num_units, dropout, use_batchnorm, activation, residual : optional
+        Layers; None searches 0 to 3 for the dense stack, where 0 is a linear model of the
+        encoded features (strong on small tables), and TabM's range for TabM.
+    num_units, dropout : optional
+        Passed to the :class:`DenseBlock` or the :class:`TabMBlock`.
+    use_batchnorm, activation, residual : optional
         Passed to the :class:`DenseBlock`.
     name : str, optional
         Block name.
@@ -75,6 +84,7 @@ default=None
         scaling: Any = None,
         numeric_embedding: Any = None,
         encoding: Any = None,
+        backbone: Any = None,
         num_layers: Any = None,
         num_units: Any = None,
         dropout: Any = None,
@@ -87,6 +97,7 @@ default=None
         self.scaling = scaling
         self.numeric_embedding = numeric_embedding
         self.encoding = encoding
+        self.backbone = backbone
         self.num_layers = num_layers
         self.num_units = num_units
         self.dropout = dropout
@@ -95,7 +106,12 @@ default=None
         self.residual = residual
 
     def expand(
-        self, hp, name: str, inputs: tuple[str, ...], input_infos: Sequence[TensorInfo | None]
+        self,
+        hp,
+        name: str,
+        inputs: tuple[str, ...],
+        input_infos: Sequence[TensorInfo | None],
+        consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
         info = input_infos[0]
         has_categorical = info is None or bool(info.meta.get("cardinalities"))
@@ -108,15 +124,29 @@ default=None
         ]
         if has_categorical:
             parts.append(("categorical_encoding", CategoricalEncoding(method=self.encoding)))
-        dense = DenseBlock(
-            num_layers=Int(0, 3) if self.num_layers is None else self.num_layers,
-            num_units=self.num_units,
-            dropout=self.dropout,
-            use_batchnorm=self.use_batchnorm,
-            activation=self.activation,
-            residual=self.residual,
+        # TabM's members feed heads only: searched where the block's output goes to heads
+        feeds_heads = bool(consumers) and all(issubclass(get(c), Head) for c in consumers)
+        backbone = hp.get(
+            "backbone",
+            self.backbone,
+            Choice(list(TABULAR_BACKBONES)) if feeds_heads else "mlp",
+            one_of(*TABULAR_BACKBONES),
         )
-        parts.append(("dense_block", dense))
+        if backbone == "tabm":
+            tabm = TabMBlock(
+                num_layers=self.num_layers, num_units=self.num_units, dropout=self.dropout
+            )
+            parts.append(("tabm_block", tabm))
+        else:
+            dense = DenseBlock(
+                num_layers=Int(0, 3) if self.num_layers is None else self.num_layers,
+                num_units=self.num_units,
+                dropout=self.dropout,
+                use_batchnorm=self.use_batchnorm,
+                activation=self.activation,
+                residual=self.residual,
+            )
+            parts.append(("dense_block", dense))
         return chain(hp, name, inputs, parts)
 
 
@@ -155,7 +185,12 @@ class ImageBlock(Block):
         self.augment = augment
 
     def expand(
-        self, hp, name: str, inputs: tuple[str, ...], input_infos: Sequence[TensorInfo | None]
+        self,
+        hp,
+        name: str,
+        inputs: tuple[str, ...],
+        input_infos: Sequence[TensorInfo | None],
+        consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
         boolean = (lambda v: isinstance(v, bool), "a bool")
         info = input_infos[0]
@@ -212,7 +247,12 @@ class TextBlock(Block):
         self.block_type = block_type
 
     def expand(
-        self, hp, name: str, inputs: tuple[str, ...], input_infos: Sequence[TensorInfo | None]
+        self,
+        hp,
+        name: str,
+        inputs: tuple[str, ...],
+        input_infos: Sequence[TensorInfo | None],
+        consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
         info = input_infos[0]
         representation = None if info is None else info.meta.get("representation")
