@@ -38,7 +38,7 @@ class _TabularMixin:
         return tabular_graph(self._task)
 
     def _first_trials(self, graph, n_samples: int, source, device: str):
-        return tabular_first_trials(graph, n_samples, source.adapters[0].info_)
+        return tabular_first_trials(graph, n_samples, source.adapters[0].info_, device)
 
     def _check_features(self, X, reset: bool) -> None:
         validate_data(self, X, skip_check_array=True, reset=reset)
@@ -55,8 +55,8 @@ class NASTabularClassifier(_TabularMixin, NASClassifierMixin, ClassifierMixin, B
     __doc__ = (
         "Neural architecture search for classifying rows of a table.\n\n"
         "    Takes numeric, categorical (object, string, category, bool) and missing values, as\n"
-        "    a 2-D array or a DataFrame. Searches dense networks, numeric scaling, categorical\n"
-        "    encoding and training settings with Optuna, and refits the best.\n"
+        "    a 2-D array or a DataFrame. Searches dense networks and TabM ensembles, numeric\n"
+        "    scaling and embeddings, categorical encoding and training settings with Optuna.\n"
         + PARAMETERS_DOC
         + _COLUMN_TYPES_DOC
         + """

@@ -100,6 +100,26 @@ def test_multi_label_head_predicts_label_sets():
         clone(model).fit(X, y)
 
 
+def test_tabm_trains_several_heads_and_label_sets():
+    X, y = load_iris(return_X_y=True)
+    labels = np.column_stack([y == 0, y == 2, X[:, 0] > 5.8]).astype(int)
+    inp = sknas.TabularInput()
+    members = sknas.TabularBlock(backbone="tabm")(inp)
+    heads = [
+        sknas.ClassificationHead(multi_label=True)(members),
+        sknas.RegressionHead()(members),
+    ]
+    model = sknas.AutoModel(
+        inputs=inp, outputs=heads, max_trials=1, epochs=30, random_state=0, ensemble_size=1
+    )
+    model.fit(X, [labels, X[:, 3]])
+    assert model.best_architecture_.nodes[-3].type == "tabm_block"
+    sets, widths = model.predict(X)
+    assert sets.shape == labels.shape and widths.shape == (len(X),)
+    assert (sets == labels).mean() > 0.8
+    assert r2_score(X[:, 3], widths) > 0.5
+
+
 def test_loss_weights_and_objective_rules(digits):
     images, labels = digits
     inp = sknas.ImageInput()

@@ -375,6 +375,8 @@ def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, dia
     # the best trial's refit is estimated at 8 s of the 20: the search keeps that back
     monkeypatch.setattr(sknas.search.objective, "final_model_seconds", lambda trial, rows: 8.0)
     starts = {}
+    # a seed whose best trials differ enough to be averaged (on some seeds one network wins
+    # every round of the selection, and the ensemble of one is refit)
     for size in (1, 10):
         started = datetime.datetime.now()
         reg = NASTabularRegressor(time_budget=20, epochs=3, random_state=2, ensemble_size=size)

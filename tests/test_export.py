@@ -68,6 +68,12 @@ def _fit(kind, mixed_frame):
         block = sknas.TabularBlock(numeric_embedding="periodic", backbone="tabm")
         model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
         return model.fit(X, y), X
+    if kind == "tabular-tabm-regressor":
+        X, y = load_diabetes(return_X_y=True)
+        inp = sknas.TabularInput()
+        block = sknas.TabularBlock(numeric_embedding="piecewise_linear", backbone="tabm")
+        model = sknas.AutoModel(inputs=inp, outputs=sknas.RegressionHead()(block(inp)), **FAST)
+        return model.fit(X, y), X
     if kind == "tabular-cv":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**FAST, cv=3).fit(X, y), X
@@ -102,6 +108,7 @@ KINDS = [
     "tabular-plr",
     "tabular-ple",
     "tabular-tabm",
+    "tabular-tabm-regressor",
     "tabular-cv",
     "tabular-regressor",
     "image-classifier",

@@ -139,8 +139,8 @@ def test_every_block_builds_runs_and_learns(type_name, seed, table, images, text
     module = GraphModule(spec, [info], [target])
     out = module(X)
     # in training mode a TabM network returns each member's output
-    members = next((n.config["k"] for n in spec.nodes if n.type == "tabm_block"), 1)
-    assert out.shape == (len(X) * members, target.shape[0])
+    members = [n.config["k"] for n in spec.nodes if n.type == "tabm_block"]
+    assert out.shape == (len(X), *members, target.shape[0])
     out.sum().backward()
     grads = [p.grad for p in module.parameters() if p.requires_grad]
     assert grads and all(g is not None for g in grads)
@@ -331,14 +331,11 @@ def test_tabm_members_train_apart_and_predict_their_average(table, target, head,
         *(module.blocks[key] for key in module.blocks if not key.endswith("head_1"))
     )
     output_layer = module.blocks[list(module.blocks)[-1]].body
-    per_member = output_layer(trunk(X))
-    assert per_member.shape == (len(X), 4, 3 if target is not VALUES else 2)
-    # training mode: every member's raw output, the members of a row side by side
-    torch.testing.assert_close(
-        module(X),
-        per_member.flatten(0, 1) * (1 if target is not VALUES else torch.tensor([2.0, 0.5]))
-        + (0 if target is not VALUES else torch.tensor([1.0, -1.0])),
-    )
+    units = (torch.tensor([2.0, 0.5]), torch.tensor([1.0, -1.0])) if target is VALUES else (1, 0)
+    member_outputs = output_layer(trunk(X)) * units[0] + units[1]
+    # training mode: each member's raw output, (rows, members, outputs)
+    assert member_outputs.shape == (len(X), 4, 3 if target is not VALUES else 2)
+    torch.testing.assert_close(module(X), member_outputs)
     module.eval()
     with torch.no_grad():
         torch.testing.assert_close(module(X), average(output_layer(trunk(X))))
@@ -347,25 +344,29 @@ def test_tabm_members_train_apart_and_predict_their_average(table, target, head,
 def test_losses_average_the_members_losses():
     torch.manual_seed(0)
     k, n = 4, 6
-    logits = torch.randn(n * k, 3)
+    logits = torch.randn(n, k, 3)
     labels = torch.randint(0, 3, (n,))
-    per_row = torch.nn.functional.cross_entropy(logits, labels.repeat_interleave(k))
-    members = logits.reshape(n, k, 3)
     by_member = torch.stack(
-        [torch.nn.functional.cross_entropy(members[:, m], labels) for m in range(k)]
+        [torch.nn.functional.cross_entropy(logits[:, m], labels) for m in range(k)]
     )
     torch.testing.assert_close(TrainingCrossEntropy()(logits, labels), by_member.mean())
-    torch.testing.assert_close(by_member.mean(), per_row)
-    values, y = torch.randn(n * k, 2), torch.randn(n, 2)
+    smoothed = TrainingCrossEntropy(label_smoothing=0.1)
+    smoothed_by_member = [
+        torch.nn.functional.cross_entropy(logits[:, m], labels, label_smoothing=0.1)
+        for m in range(k)
+    ]
+    torch.testing.assert_close(smoothed(logits, labels), torch.stack(smoothed_by_member).mean())
+    values, y = torch.randn(n, k, 2), torch.randn(n, 2)
     scale = torch.tensor([2.0, 0.5])
-    expected = torch.stack(
-        [(((values.reshape(n, k, 2)[:, m] - y) / scale) ** 2).mean() for m in range(k)]
-    ).mean()
+    expected = torch.stack([(((values[:, m] - y) / scale) ** 2).mean() for m in range(k)]).mean()
     torch.testing.assert_close(StandardizedMSELoss([2.0, 0.5])(values, y), expected)
     multi = MultiTaskLoss(["a", "b"], [CLASSES.to_dict(), VALUES.to_dict()], [1.0, 1.0])
     torch.testing.assert_close(
         multi((logits, values), {"a": labels, "b": y}), by_member.mean() + expected
     )
+    # a network without members: (rows, outputs), unchanged
+    plain = torch.nn.functional.cross_entropy(logits[:, 0], labels)
+    torch.testing.assert_close(TrainingCrossEntropy()(logits[:, 0], labels), plain)
 
 
 def test_tabm_first_scaling_is_one_value_per_embedded_column(table):
@@ -378,6 +379,16 @@ def test_tabm_first_scaling_is_one_value_per_embedded_column(table):
         chunk = first[:, start : start + width]
         torch.testing.assert_close(chunk, chunk[:, :1].expand_as(chunk))
     assert not torch.allclose(first[:, 0], first[:, 8])
+
+
+def test_tabm_first_scaling_is_random_signs_without_numeric_embeddings(table):
+    _, info = table
+    module = _tabm_network(info, CLASSES, sknas.ClassificationHead)
+    first = next(m for m in module.modules() if hasattr(m, "r")).r
+    # two numeric columns, then the one-hot column of 4 codes sharing one sign
+    assert first.shape == (4, 2 + 4)
+    torch.testing.assert_close(first.abs(), torch.ones_like(first))
+    torch.testing.assert_close(first[:, 2:], first[:, 2:3].expand(4, 4))
 
 
 def test_tabm_members_feed_heads_only(table):

@@ -73,15 +73,16 @@ def test_default_tabular_space_names_are_hierarchical_and_stable():
 
 
 def test_categorical_encoding_is_left_out_for_numeric_tables():
-    spec = sample(tabular_graph("regression"), random_trial(), [NUMERIC], TrainingSpace())
+    trial = random_trial()
+    spec = sample(tabular_graph("regression"), trial, [NUMERIC], TrainingSpace())
+    backbone = {"mlp": "dense_block", "tabm": "tabm_block"}
     assert [n.type for n in spec.nodes] == [
         "tabular_input",
         "normalization",
         "numeric_embedding",
-        spec.nodes[3].type,
+        backbone[trial.params["tabular_block_1/backbone"]],
         "regression_head",
     ]
-    assert spec.nodes[3].type in ("dense_block", "tabm_block")
 
 
 def test_spec_round_trips_through_json():
@@ -313,3 +314,25 @@ def test_tabular_block_searches_tabm_only_where_it_feeds_heads():
         spec = sample(graph, trial, [TABLE], TrainingSpace())
         assert "tabular_block_1/backbone" not in trial.params
         assert "tabular_block_1/dense_block" in [n.name for n in spec.nodes]
+
+
+@pytest.mark.parametrize(
+    ("backbone", "num_layers", "into_merge"),
+    [("tabm", None, True), (sknas.Choice(["mlp", "tabm"]), None, True), ("tabm", 0, False)],
+)
+def test_tabm_where_it_cannot_be_built_is_a_clear_error(backbone, num_layers, into_merge):
+    inp = sknas.TabularInput()
+    block = sknas.TabularBlock(backbone=backbone, num_layers=num_layers)(inp)
+    out = sknas.Merge()([block, sknas.DenseBlock()(inp)]) if into_merge else block
+    graph = Graph(inp, sknas.ClassificationHead()(out))
+    with pytest.raises(sknas.GraphError, match=r"TabularBlock\(backbone=.*feed heads only"):
+        sample(graph, random_trial(), [TABLE], TrainingSpace())
+
+
+def test_a_linear_tabular_block_keeps_the_dense_backbone():
+    inp = sknas.TabularInput()
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.TabularBlock(num_layers=0)(inp)))
+    for seed in range(5):
+        spec = sample(graph, random_trial(seed), [TABLE], TrainingSpace())
+        assert spec.nodes[4].type == "dense_block"
+        assert spec.nodes[4].config["units"] == []

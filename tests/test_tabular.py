@@ -156,11 +156,24 @@ def test_leaderboard_and_fitted_attributes(iris):
 
 def test_known_good_configurations_run_first(iris):
     X, y = iris
-    clf = NASTabularClassifier(max_trials=3, epochs=2, random_state=0).fit(X, y)
-    first = tabular_first_trials(tabular_graph("classification"), 120)
-    for trial, preset in zip(clf.study_.trials[:2], first):
-        assert trial.params == {k: v for k, v in preset.items() if k in trial.params}
-        assert trial.params["training/learning_rate"] == preset["training/learning_rate"]
+    clf = NASTabularClassifier(max_trials=5, epochs=2, random_state=0).fit(X, y)
+    first = tabular_first_trials(tabular_graph("classification"), 120, clf.input_adapter_.info_)
+    assert len(first) == 5
+    for trial, preset in zip(clf.study_.trials, first):
+        assert trial.params == preset
+        # trained (the pruner may stop it), not failed
+        assert trial.state != optuna.trial.TrialState.FAIL
+        assert trial.user_attrs["epochs"] >= 1
+    # TabM-D's defaults, 512 units wide on a small table
+    tabm = clf.study_.trials[3].user_attrs["architecture"]["nodes"][-2]
+    assert tabm["type"] == "tabm_block"
+    assert tabm["config"] == {
+        "k": 32,
+        "num_layers": 3,
+        "num_units": 512,
+        "dropout": 0.1,
+        "architecture": "tabm",
+    }
 
 
 def test_objective_scorer_validation_data_and_fit_overrides(iris_split):

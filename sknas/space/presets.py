@@ -111,17 +111,16 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
 
 
 def tabular_first_trials(
-    graph: Graph, n_samples: int, info: TensorInfo | None = None
+    graph: Graph, n_samples: int, info: TensorInfo | None = None, device: str = "cpu"
 ) -> list[dict[str, Any]]:
     """Configurations that train well on most tables, sized for ``n_samples`` rows.
 
     A two-layer MLP, a wider residual one, an MLP on robust-scaled, smoothly clipped numbers
     with periodic (PLR) embeddings and label smoothing (after Gorishniy et al. 2022 and
     Holzmüller et al. 2024's RealMLP-TD, here with a flat-then-cosine learning rate), TabM-D
-    (Gorishniy et al. 2025's defaults: quantile-scaled numbers, one-hot categories, 32
-    members of three layers, AdamW at 2e-3, batches of 256; narrower than its 512 units on
-    tables of 2,000 rows or more, for a CPU), and (on small tables) a regularized linear
-    model.
+    (Gorishniy et al. 2025's defaults as pytabkit sets them: quantile-scaled numbers, one-hot
+    categories, 32 members of three layers, dropout 0.1, AdamW at 2e-3, batches of 256; see
+    docs/tabular.md for where it differs), and (on small tables) a regularized linear model.
 
     Parameters
     ----------
@@ -132,6 +131,8 @@ def tabular_first_trials(
     info : TensorInfo, optional
         The table's description; a table without categorical columns gets no encoding
         parameters. None: the table may have categorical columns.
+    device : str, default="cpu"
+        Where the trials train: TabM-D keeps its 512 units on a GPU.
 
     Returns
     -------
@@ -141,8 +142,10 @@ def tabular_first_trials(
     block = "tabular_block_1"
     head = graph.output_names[0]
     batch = 32 if n_samples < 2000 else 128
-    # TabM-D's 512 units on small tables; its k members cost k networks' time on a CPU
-    tabm_width = 512 if n_samples < 2000 else 256 if n_samples < 20000 else 128
+    # TabM-D's 512 units on small tables and GPUs; its k members cost k networks' time on a
+    # CPU
+    gpu = device.startswith("cuda")
+    tabm_width = 512 if gpu or n_samples < 2000 else 256 if n_samples < 20000 else 128
     categorical = info is None or bool(info.meta.get("cardinalities"))
     trials = [
         {

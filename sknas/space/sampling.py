@@ -15,7 +15,7 @@ from typing import Any
 from ..exceptions import GraphError
 from ..hyperparameters import Bool, Choice, Fixed, Float, Hyperparameter, Int
 
-__all__ = ["HyperparameterSampler", "ProbeTrial"]
+__all__ = ["HyperparameterSampler", "ProbeTrial", "possible_values"]
 
 Check = tuple[Callable[[Any], bool], str]
 
@@ -31,6 +31,12 @@ def _candidates(value: Hyperparameter) -> list[Any]:
     if isinstance(value, Fixed):
         return [value.value]
     return []
+
+
+def possible_values(value: Any) -> list[Any]:
+    """What an argument may take: a plain value itself, a hyperparameter the values that bound
+    its range."""
+    return _candidates(value) if isinstance(value, Hyperparameter) else [value]
 
 
 class HyperparameterSampler:

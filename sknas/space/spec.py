@@ -17,7 +17,8 @@ class TensorInfo:
     ----------
     kind : str
         ``"tabular"``, ``"image"``, ``"text"`` for inputs; ``"classification"`` or
-        ``"regression"`` for targets; ``"vector"``, ``"spatial"``, ``"sequence"`` inside a network.
+        ``"regression"`` for targets; ``"vector"``, ``"spatial"``, ``"sequence"`` inside a network,
+        and ``"members"`` for the ``(k, width)`` output of a TabMBlock's k members.
     shape : tuple of int
         Shape of one sample (no batch axis).
     meta : dict

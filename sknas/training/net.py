@@ -86,12 +86,15 @@ class EpochLog:
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-def per_member(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``target`` repeated for each member where a head returns the raw output of every
-    member of a :class:`~sknas.TabMBlock` (``k`` rows per target row, in training mode), so
-    that the loss is the members' average loss."""
-    k = prediction.shape[0] // max(1, target.shape[0])
-    return target if k == 1 else target.repeat_interleave(k, dim=0)
+def per_member(prediction: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A head's prediction and its target, one row per member where the head returns every
+    member of a :class:`~sknas.TabMBlock` (``(n, k, outputs)``, in training mode): the
+    members' rows side by side and the target repeated ``k`` times, so that a loss averaged
+    over rows is the members' average loss. Other predictions, ``(n, outputs)``, are returned
+    unchanged."""
+    if prediction.ndim != 3:
+        return prediction, target
+    return prediction.flatten(0, 1), target.repeat_interleave(prediction.shape[1], dim=0)
 
 
 class TrainingCrossEntropy(nn.CrossEntropyLoss):
@@ -100,9 +103,10 @@ class TrainingCrossEntropy(nn.CrossEntropyLoss):
     between trials with and without smoothing."""
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        input, target = per_member(input, target)
         return nn.functional.cross_entropy(
             input,
-            per_member(input, target),
+            target,
             weight=self.weight,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
@@ -155,7 +159,8 @@ class StandardizedMSELoss(nn.Module):
         self.register_buffer("scale", torch.tensor(list(scale), dtype=torch.float32))
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return (((prediction - per_member(prediction, target)) / self.scale) ** 2).mean()
+        prediction, target = per_member(prediction, target)
+        return (((prediction - target) / self.scale) ** 2).mean()
 
 
 class MultiTaskLoss(nn.Module):
@@ -189,7 +194,7 @@ class MultiTaskLoss(nn.Module):
         for i, (name, kind, weight, out) in enumerate(
             zip(self.names, self.kinds, self.weights, outputs)
         ):
-            y = per_member(out, targets[name])
+            out, y = per_member(out, targets[name])
             scale = getattr(self, f"scale_{i}")
             if kind == "classification":
                 loss = nn.functional.cross_entropy(out, y.long())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from tabm import EnsembleView, LinearEnsemble, make_tabm_backbone
 from torch import nn
@@ -9,7 +11,7 @@ from torch import nn
 from ...exceptions import GraphError
 from ...space.spec import TensorInfo
 from ..builder import builds
-from ..export import activate, head_activation, raw_output
+from ..export import head_activation
 from .common import ACTIVATIONS, vector, vector_width
 
 
@@ -63,12 +65,16 @@ def build_tabm_block(config, infos, target):
     info = infos[0]
     width = vector_width(info)
     # TabM initializes each member's input scaling per feature: one value for the whole
-    # embedding (or one-hot vector) of a column
-    chunks = info.meta.get("feature_widths")
-    if chunks is None or sum(chunks) != width:
-        chunks = [1] * width
+    # embedding (or one-hot vector) of a column; normal values after numeric embeddings,
+    # random signs otherwise (as tabm's TabM.make)
+    chunks = info.meta.get("feature_widths", [1] * width)
+    if sum(chunks) != width:
+        raise GraphError(
+            f"TabMBlock received {width} features described as columns of widths {chunks} "
+            f"(summing to {sum(chunks)}); the blocks before it lost track of the columns."
+        )
     packed = config["architecture"] == "tabm-packed"
-    embedded = any(w > 1 for w in chunks)
+    start = "normal" if info.meta.get("embedded") else "random-signs"
     backbone = make_tabm_backbone(
         d_in=width,
         n_blocks=config["num_layers"],
@@ -76,7 +82,7 @@ def build_tabm_block(config, infos, target):
         dropout=config["dropout"],
         k=config["k"],
         arch_type=config["architecture"],
-        start_scaling_init=None if packed else "normal" if embedded else "random-signs",
+        start_scaling_init=None if packed else start,
         start_scaling_init_chunks=None if packed else chunks,
     )
     module = nn.Sequential(nn.Flatten(), EnsembleView(k=config["k"]), backbone)
@@ -86,27 +92,39 @@ def build_tabm_block(config, infos, target):
 class MemberOutput(nn.Module):
     """One output layer per member of a :class:`TabMBlock`'s ``(n, k, d)`` output.
 
-    In training mode it returns every member's raw output, ``(n * k, outputs)`` with the
-    members of a row next to each other, so that a loss trains each member (the losses
-    repeat each target ``k`` times); in eval mode it returns the raw output of the members'
-    average prediction (probabilities for classifiers, values for regressors).
+    In training mode it returns every member's raw output, ``(n, k, outputs)``, which the
+    losses train member by member (:func:`sknas.training.net.per_member`); in eval mode the
+    raw output of the members' average prediction, ``(n, outputs)``: the log of the average
+    probabilities (softmax), the logit of the average per-label probabilities (sigmoid), or
+    the average value in the target's units.
     """
 
     def __init__(self, d_in: int, k: int, target: TensorInfo, dropout: float) -> None:
         super().__init__()
-        n_out = len(target.meta["mean"]) if target.kind == "regression" else target.shape[0]
-        self.body = nn.Sequential(nn.Dropout(dropout), LinearEnsemble(d_in, n_out, k=k))
         self.activation = head_activation(target)
-        mean = target.meta.get("mean", [0.0] * n_out)
-        scale = target.meta.get("scale", [1.0] * n_out)
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+        regression = target.kind == "regression"
+        n_out = len(target.meta["mean"]) if regression else target.shape[0]
+        self.body = nn.Sequential(nn.Dropout(dropout), LinearEnsemble(d_in, n_out, k=k))
+        # the target's units, for regression heads only (None is no buffer)
+        for name in ("mean", "scale"):
+            values = target.meta[name] if regression else None
+            self.register_buffer(
+                name, None if values is None else torch.tensor(values, dtype=torch.float32)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.body(x) * self.scale + self.mean
+        out = self.body(x)
+        if self.mean is not None and self.scale is not None:
+            out = out * self.scale + self.mean
         if self.training:
-            return out.flatten(0, 1)
-        return raw_output(self.activation, activate(self.activation, out).mean(dim=1))
+            return out
+        log_k = math.log(out.shape[1])
+        if self.activation == "softmax":
+            return torch.logsumexp(torch.log_softmax(out, dim=-1), dim=1) - log_k
+        if self.activation == "sigmoid":
+            positive = torch.logsumexp(nn.functional.logsigmoid(out), dim=1)
+            return positive - torch.logsumexp(nn.functional.logsigmoid(-out), dim=1)
+        return out.mean(dim=1)
 
 
 class RegressionOutput(nn.Module):

@@ -245,7 +245,7 @@ def build_numeric_embedding(config, infos, target):
     module = EmbeddedNumbers(n, embeddings)
     width = info.shape[0] + n * (dim - 1)
     meta = {k: v for k, v in info.meta.items() if k not in ("stats", "bins")}
-    meta.update(n_numerical=n * dim, feature_widths=[dim] * n)
+    meta.update(n_numerical=n * dim, feature_widths=[dim] * n, embedded=True)
     return module, TensorInfo("tabular", (width,), meta)
 
 
@@ -258,5 +258,8 @@ def build_categorical_encoding(config, infos, target):
     return module, TensorInfo(
         "vector",
         (n + module.width,),
-        {"feature_widths": info.meta.get("feature_widths", [1] * n) + module.widths},
+        {
+            "feature_widths": info.meta.get("feature_widths", [1] * n) + module.widths,
+            "embedded": info.meta.get("embedded", False),
+        },
     )

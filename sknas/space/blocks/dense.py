@@ -100,6 +100,8 @@ class TabMBlock(Block):
     outputs one representation per member, every head after it has one output layer per
     member, each member's loss is trained, and the network predicts their average
     (probabilities for classifiers, values for regressors). Its output can only feed heads.
+    skorch callbacks that read the predictions of training batches (``on_batch_end``'s
+    ``y_pred``) receive each member's, ``(rows, k, outputs)``.
 
     Each argument is a plain value (fixed), a sknas hyperparameter (searched) or None (the
     default range, given in brackets).
@@ -117,7 +119,8 @@ class TabMBlock(Block):
     architecture : {"tabm", "tabm-mini", "tabm-packed"}, hyperparameter or None, default=None
         ``"tabm"``: every layer a BatchEnsemble (shared weights, a scaling per member at its
         input and output); ``"tabm-mini"``: shared layers after one scaling per member;
-        ``"tabm-packed"``: k independent networks [tabm, tabm-mini].
+        ``"tabm-packed"``: k independent networks (k times the parameters; fix it to use it)
+        [tabm, tabm-mini].
     name : str, optional
         Block name.
     """

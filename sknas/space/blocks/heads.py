@@ -15,7 +15,8 @@ __all__ = ["ClassificationHead", "RegressionHead"]
 class ClassificationHead(Head):
     """Predict one class (softmax, cross-entropy loss), or a set of labels.
 
-    The number of classes is read from the target at fit time.
+    The number of classes is read from the target at fit time. After a :class:`TabMBlock`
+    the head has one output layer per member and predicts the members' average probabilities.
 
     Parameters
     ----------
@@ -47,7 +48,8 @@ class RegressionHead(Head):
     """Predict one or several real values (mean squared error on standardized targets).
 
     The number of outputs and the target scaling are read from the target at fit time;
-    predictions come back in the target's own units.
+    predictions come back in the target's own units. After a :class:`TabMBlock` the head has
+    one output layer per member and predicts the members' average.
 
     Parameters
     ----------

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...exceptions import GraphError
 from ...hyperparameters import Bool, Choice, Int
 from ..registry import get, register
+from ..sampling import possible_values
 from ..spec import NodeSpec, TensorInfo
 from .base import Block, Head, one_of
 from .conv import ConvBlock
@@ -63,8 +65,9 @@ default=None
         Categorical encoding; None searches both. Unused for tables without categorical columns.
     backbone : {"mlp", "tabm"}, hyperparameter or None, default=None
         A :class:`DenseBlock` or a :class:`TabMBlock` (k members averaged); None searches both
-        where the block feeds heads only, and means "mlp" where its output goes to other
-        blocks (a Merge, say), which TabM's members cannot feed.
+        where the block feeds heads only and ``num_layers`` allows a layer, and means "mlp"
+        elsewhere: TabM's members feed heads only (not a Merge, say). Asking for "tabm" where
+        it cannot be built is a GraphError.
     num_layers : int, hyperparameter or None, default=None
         Layers; None searches 0 to 3 for the dense stack, where 0 is a linear model of the
         encoded features (strong on small tables), and TabM's range for TabM.
@@ -124,12 +127,22 @@ default=None
         ]
         if has_categorical:
             parts.append(("categorical_encoding", CategoricalEncoding(method=self.encoding)))
-        # TabM's members feed heads only: searched where the block's output goes to heads
+        # TabM's members feed heads only, through one layer or more
         feeds_heads = bool(consumers) and all(issubclass(get(c), Head) for c in consumers)
+        layers = [1] if self.num_layers is None else possible_values(self.num_layers)
+        tabm_fits = feeds_heads and all(isinstance(n, int) and n >= 1 for n in layers)
+        if self.backbone is not None and "tabm" in possible_values(self.backbone) and not tabm_fits:
+            raise GraphError(
+                f"TabularBlock(backbone={self.backbone!r}) may build a TabMBlock, whose "
+                f"members feed heads only through at least one layer; this block feeds "
+                f"{list(consumers) or 'blocks inside a hyperblock'} with "
+                f"num_layers={self.num_layers!r}. Use backbone='mlp', or connect the block "
+                f"to heads only with num_layers of 1 or more."
+            )
         backbone = hp.get(
             "backbone",
             self.backbone,
-            Choice(list(TABULAR_BACKBONES)) if feeds_heads else "mlp",
+            Choice(list(TABULAR_BACKBONES)) if tabm_fits else "mlp",
             one_of(*TABULAR_BACKBONES),
         )
         if backbone == "tabm":
