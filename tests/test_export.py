@@ -47,32 +47,26 @@ def _multi_task():
     return sknas.AutoModel(inputs=image, outputs=outputs, max_trials=1, epochs=1, random_state=0)
 
 
+#: AutoModels on a table, by the arguments of the TabularBlock they search
+TABLE_BLOCKS = {
+    "tabular-plr": {"scaling": "robust", "numeric_embedding": "periodic"},
+    "tabular-ple": {"scaling": "quantile", "numeric_embedding": "piecewise_linear"},
+    "tabular-tabm": {"numeric_embedding": "periodic", "backbone": "tabm"},
+    "tabular-tabm-regressor": {"numeric_embedding": "piecewise_linear", "backbone": "tabm"},
+}
+
+
 def _fit(kind, mixed_frame):
     images, digits = _digits()
     if kind == "tabular-classifier":
         X, y = mixed_frame
         return sknas.NASTabularClassifier(**{**FAST, "max_trials": 4}).fit(X, y), X
-    if kind in ("tabular-plr", "tabular-ple"):
-        X, y = mixed_frame
+    if kind in TABLE_BLOCKS:
+        X, y = mixed_frame if kind != "tabular-tabm-regressor" else load_diabetes(return_X_y=True)
+        head = sknas.RegressionHead() if kind.endswith("regressor") else sknas.ClassificationHead()
         inp = sknas.TabularInput()
-        block = (
-            sknas.TabularBlock(scaling="robust", numeric_embedding="periodic")
-            if kind == "tabular-plr"
-            else sknas.TabularBlock(scaling="quantile", numeric_embedding="piecewise_linear")
-        )
-        model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
-        return model.fit(X, y), X
-    if kind == "tabular-tabm":
-        X, y = mixed_frame
-        inp = sknas.TabularInput()
-        block = sknas.TabularBlock(numeric_embedding="periodic", backbone="tabm")
-        model = sknas.AutoModel(inputs=inp, outputs=sknas.ClassificationHead()(block(inp)), **FAST)
-        return model.fit(X, y), X
-    if kind == "tabular-tabm-regressor":
-        X, y = load_diabetes(return_X_y=True)
-        inp = sknas.TabularInput()
-        block = sknas.TabularBlock(numeric_embedding="piecewise_linear", backbone="tabm")
-        model = sknas.AutoModel(inputs=inp, outputs=sknas.RegressionHead()(block(inp)), **FAST)
+        block = sknas.TabularBlock(**TABLE_BLOCKS[kind])
+        model = sknas.AutoModel(inputs=inp, outputs=head(block(inp)), **FAST)
         return model.fit(X, y), X
     if kind == "tabular-cv":
         X, y = load_diabetes(return_X_y=True)
