@@ -242,7 +242,7 @@ def test_standard_and_quantile_scaling_match_scikit_learn():
 def test_regression_head_outputs_target_units(table):
     X, info = table
     inp = sknas.TabularInput()
-    graph = Graph(inp, sknas.RegressionHead(dropout=0.0)(sknas.TabularBlock()(inp)))
+    graph = Graph(inp, sknas.RegressionHead(dropout=0.0)(sknas.TabularBlock(backbone="mlp")(inp)))
     trial = optuna.create_study().ask()
     module = GraphModule(sample(graph, trial, [info], TrainingSpace()), [info], [VALUES])
     head = module.blocks["regression_head_1"]
