@@ -90,7 +90,8 @@ def build_tabm_block(config, infos, target):
 
 
 class MemberOutput(nn.Module):
-    """One output layer per member of a :class:`TabMBlock`'s ``(n, k, d)`` output.
+    """One output layer per member of a :class:`TabMBlock`'s ``(n, k, d)`` output, whose
+    shape ``members`` gives.
 
     In training mode it returns every member's raw output, ``(n, k, outputs)``, which the
     losses train member by member (:func:`sknas.training.net.per_member`); in eval mode the
@@ -99,8 +100,9 @@ class MemberOutput(nn.Module):
     the average value in the target's units.
     """
 
-    def __init__(self, d_in: int, k: int, target: TensorInfo, dropout: float) -> None:
+    def __init__(self, members: TensorInfo, target: TensorInfo, dropout: float) -> None:
         super().__init__()
+        k, d_in = members.shape
         self.activation = head_activation(target)
         regression = target.kind == "regression"
         n_out = len(target.meta["mean"]) if regression else target.shape[0]
@@ -151,8 +153,7 @@ def _require_target(target, task: str):
 def build_classification_head(config, infos, target):
     target = _require_target(target, "classification")
     if infos[0].kind == "members":
-        k, width = infos[0].shape
-        return MemberOutput(width, k, target, config["dropout"]), target
+        return MemberOutput(infos[0], target, config["dropout"]), target
     n_out = target.shape[0]
     module = nn.Sequential(
         nn.Flatten(), nn.Dropout(config["dropout"]), nn.Linear(vector_width(infos[0]), n_out)
@@ -164,8 +165,7 @@ def build_classification_head(config, infos, target):
 def build_regression_head(config, infos, target):
     target = _require_target(target, "regression")
     if infos[0].kind == "members":
-        k, width = infos[0].shape
-        return MemberOutput(width, k, target, config["dropout"]), target
+        return MemberOutput(infos[0], target, config["dropout"]), target
     module = RegressionOutput(
         vector_width(infos[0]), target.meta["mean"], target.meta["scale"], config["dropout"]
     )
