@@ -197,7 +197,8 @@ class BaseNASEstimator(BaseEstimator):
         self, graph: Graph, n_samples: int, source: DataSource, device: str
     ) -> list[dict[str, Any]]:
         """Known-good parameters tried before the sampler, for ``n_samples`` training rows
-        presented by ``source``'s fitted adapters."""
+        presented by ``source``'s fitted adapters; what the search space does not ask for or
+        allow is left to the sampler."""
         return []
 
     def _check_features(self, X: Any, reset: bool) -> None:
@@ -631,7 +632,11 @@ class BaseNASEstimator(BaseEstimator):
             study,
             objective,
             max_trials=self._max_trials(),
-            first_trials=self._first_trials(graph, n_train, source, device),
+            first_trials=[
+                kept
+                for params in self._first_trials(graph, n_train, source, device)
+                if (kept := objective.within_space(params))
+            ],
             interrupt=interrupt,
             verbose=self.verbose,
         )

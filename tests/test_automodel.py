@@ -11,6 +11,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import cross_val_score
 
 import sknas
+from sknas.space.presets import tabular_first_trials, tabular_graph
 
 from .checks import CHECKS, assert_network_probabilities
 
@@ -118,6 +119,24 @@ def test_tabm_trains_several_heads_and_label_sets():
     assert sets.shape == labels.shape and widths.shape == (len(X),)
     assert (sets == labels).mean() > 0.8
     assert r2_score(X[:, 3], widths) > 0.5
+
+
+def test_hyperblocks_bring_their_estimators_first_trials():
+    X, y = load_iris(return_X_y=True)
+    inp = sknas.TabularInput()
+    trunk = sknas.TabularBlock()(inp)
+    heads = [sknas.ClassificationHead()(trunk), sknas.RegressionHead()(trunk)]
+    model = sknas.AutoModel(inputs=inp, outputs=heads, max_trials=3, epochs=1, random_state=0)
+    model.fit(X, [y, X[:, 3]])
+    # the table estimator's first trials (120 training rows), for both heads; with a
+    # regression head label smoothing is not searched, and the presets' value is left out
+    presets = tabular_first_trials(
+        tabular_graph("classification"), 120, model.input_adapters_[0].info_
+    )
+    assert len(model.study_.trials) == 3
+    for trial, preset in zip(model.study_.trials, presets):
+        expected = {k: v for k, v in preset.items() if k != "training/label_smoothing"}
+        assert trial.params == {**expected, "regression_head_1/dropout": 0.0}
 
 
 def test_loss_weights_and_objective_rules(digits):

@@ -15,6 +15,7 @@ import sknas
 from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, presets, registry
 from sknas.space import sample_architecture as sample
 from sknas.space.presets import tabular_graph
+from sknas.space.sampling import ReplayTrial
 
 TABLE = TensorInfo("tabular", (5,), {"n_numerical": 4, "cardinalities": [3]})
 NUMERIC = TensorInfo("tabular", (4,), {"n_numerical": 4, "cardinalities": []})
@@ -150,6 +151,100 @@ def test_every_first_trial_sets_exactly_the_parameters_its_space_samples(graph, 
         unused = sorted(set(params) - set(trial.params))
         assert not unused, f"preset keys the space does not sample: {unused}"
         assert spec.training["learning_rate"] == params["training/learning_rate"]
+
+
+def test_a_replayed_trial_keeps_the_values_the_space_asks_for_and_allows():
+    inp = sknas.TabularInput()
+    out = sknas.DenseBlock(
+        num_layers=sknas.Int(1, 2), num_units=sknas.Choice([8, 16]), dropout=0.0
+    )(inp)
+    graph = Graph(inp, sknas.RegressionHead()(out))
+    trial = ReplayTrial(
+        {
+            "dense_block_1/num_layers": 3,
+            "dense_block_1/num_units": 16,
+            "dense_block_1/dropout": 0.5,
+            "regression_head_1/dropout": 0.25,
+            "training/learning_rate": 2e-3,
+            "training/weight_decay": 1.0,
+            "training/batch_size": 100,
+            "training/optimizer": "adamw",
+            "elsewhere/units": 4,
+        }
+    )
+    spec = sample(graph, trial, [NUMERIC], TrainingSpace(lr_schedule="constant"))
+    # out of range (3 layers, decay 1.0, batches of 100), fixed by the user (dropout) or
+    # never asked: left out
+    assert trial.params == {
+        "dense_block_1/num_units": 16,
+        "regression_head_1/dropout": 0.25,
+        "training/learning_rate": 2e-3,
+        "training/optimizer": "adamw",
+    }
+    # what is left out is answered as the probe does: the lowest or first value
+    assert spec.nodes[1].config["units"] == [16]
+    assert spec.training["batch_size"] == 32
+
+
+def _two_input_graph(**tabular):
+    table, text = sknas.TabularInput(name="table"), sknas.TextInput(name="notes")
+    trunk = sknas.Merge()([sknas.TabularBlock(**tabular)(table), sknas.TextBlock()(text)])
+    heads = [sknas.RegressionHead(name="price")(trunk), sknas.ClassificationHead()(trunk)]
+    return Graph([table, text], heads)
+
+
+def test_hyperblock_first_trials_name_the_presets_as_the_users_graph_does():
+    graph = _two_input_graph()
+    infos = [TABLE, None]
+    trials = presets.hyperblock_first_trials(graph, 500, infos)
+    # the tabular presets (five below 2,000 rows) joined with the text ones (four)
+    table = presets.tabular_first_trials(tabular_graph("regression"), 500, TABLE)
+    text = presets.text_first_trials(presets.text_graph("regression"), 500, "cpu")
+    assert len(trials) == len(table) == 5 and len(text) == 4
+    for i, trial in enumerate(trials):
+        names = {key.split("/")[0] for key in trial}
+        expected = {"tabular_block_1", "training", "price", "classification_head_1"}
+        assert names == (expected if i == 4 else expected | {"notes", "text_block_1"})
+        # the table's training settings; both heads take the preset's head dropout
+        assert {k: v for k, v in trial.items() if k.startswith("training/")} == {
+            k: v for k, v in table[i].items() if k.startswith("training/")
+        }
+        assert trial["classification_head_1/dropout"] == trial["price/dropout"] == 0.0
+        assert trial["tabular_block_1/backbone"] == table[i]["tabular_block_1/backbone"]
+        if i < 4:
+            assert trial["notes/representation"] == text[i]["text_input_1/representation"]
+        # each sets only parameters this graph samples, inside their ranges
+        replayed = ReplayTrial(trial)
+        sample(graph, replayed, [TABLE, _text_info()], TrainingSpace())
+        assert replayed.params == {
+            key: value for key, value in trial.items() if key in replayed.params
+        }
+        assert set(trial) - set(replayed.params) <= {
+            # TabM's members feed heads only: behind a Merge the table's block is an MLP
+            "tabular_block_1/backbone",
+            *(key for key in trial if key.startswith("tabular_block_1/tabm_block/")),
+        }
+
+
+def test_hyperblock_first_trials_leave_what_the_users_arguments_rule_out_to_the_sampler():
+    graph = _two_input_graph(num_units=sknas.Choice([32, 64]), scaling="standard")
+    trial = presets.hyperblock_first_trials(graph, 500, [TABLE, None])[0]
+    replayed = ReplayTrial(trial)
+    spec = sample(graph, replayed, [TABLE, _text_info()], TrainingSpace())
+    dense = next(node for node in spec.nodes if node.type == "dense_block")
+    # the user's one searched width replaces the preset's widths per layer; scaling is fixed
+    assert trial["tabular_block_1/dense_block/units_0"] == 128
+    table = {key for key in replayed.params if key.startswith("tabular_block_1/")}
+    assert not {key for key in table if "units" in key or "normalization" in key}
+    assert dense.config["units"] == [32, 32]
+    assert replayed.params["tabular_block_1/dense_block/num_layers"] == 2
+    assert replayed.params["notes/representation"] == "ngram"
+
+
+def test_graphs_without_hyperblocks_on_inputs_have_no_first_trials():
+    inp = sknas.TabularInput()
+    graph = Graph(inp, sknas.RegressionHead()(sknas.DenseBlock()(inp)))
+    assert presets.hyperblock_first_trials(graph, 500, [NUMERIC]) == []
 
 
 def test_user_values_fix_or_narrow_the_space():

@@ -22,7 +22,7 @@ from skorch.callbacks import Callback
 from ..exceptions import SearchError
 from ..nn import EnsembleModule, GraphModule, count_parameters
 from ..space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, sample_architecture
-from ..space.sampling import ProbeTrial
+from ..space.sampling import ProbeTrial, ReplayTrial
 from ..training import DivergenceGuard, PruningReporter, StopOnRequest, TimeLimit, make_net
 from .data import DataSource, TrialData
 from .ensemble import PREDICTIONS, pack_predictions, predictions_of
@@ -223,6 +223,13 @@ class Objective:
     def sample(self, trial: Any) -> ArchitectureSpec:
         """The architecture and training settings of ``trial``."""
         return sample_architecture(self.graph, trial, self.source.input_infos, self.training_space)
+
+    def within_space(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The part of ``params`` this search space asks for and allows; a trial enqueued
+        with it leaves the rest to the sampler."""
+        trial = ReplayTrial(params)
+        self.sample(trial)
+        return trial.params
 
     def check_space(self) -> None:
         """Sample and build one network before any training, so that impossible block

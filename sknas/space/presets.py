@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .blocks import (
@@ -19,6 +20,7 @@ from .graph import Graph
 from .spec import TensorInfo
 
 __all__ = [
+    "hyperblock_first_trials",
     "image_first_trials",
     "image_graph",
     "tabular_first_trials",
@@ -327,3 +329,95 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         **training,
     }
     return [ngram_mlp, ngram_linear, fasttext, cnn]
+
+
+#: for each hyperblock: the input it reads in a task's default graph, the names that graph
+#: gives the two, and that task's first trials as a function of (graph, rows, input info,
+#: device)
+_HYPERBLOCK_PRESETS: dict[type, tuple[type, str, str, Callable[..., list[dict[str, Any]]]]] = {
+    TabularBlock: (TabularInput, "tabular_input_1", "tabular_block_1", tabular_first_trials),
+    ImageBlock: (
+        ImageInput,
+        "image_input_1",
+        "image_block_1",
+        lambda graph, n_samples, info, device: image_first_trials(graph, info, device),
+    ),
+    TextBlock: (
+        TextInput,
+        "text_input_1",
+        "text_block_1",
+        lambda graph, n_samples, info, device: text_first_trials(graph, n_samples, device),
+    ),
+}
+
+
+def hyperblock_first_trials(
+    graph: Graph, n_samples: int, infos: Sequence[TensorInfo | None], device: str = "cpu"
+) -> list[dict[str, Any]]:
+    """First trials for a user's graph, from the hyperblocks in it.
+
+    Each :class:`TabularBlock`, :class:`ImageBlock` or :class:`TextBlock` that reads an input
+    of its kind directly gets the first trials of that task's estimator, under this graph's
+    names. Trial ``i`` joins every such block's ``i``-th one; the training settings are the
+    first block's, and every head takes the dropout the presets give their one head. What
+    they leave out (other blocks, other head settings) is drawn by the sampler, and so is
+    any value the graph's own arguments do not allow (the search enqueues only what
+    :meth:`sknas.search.Objective.within_space` keeps).
+
+    Parameters
+    ----------
+    graph : Graph
+        The user's search space.
+    n_samples : int
+        Rows the search trains on.
+    infos : sequence of TensorInfo or None
+        What each graph input looks like, in the graph's input order (None where the
+        description depends on the trial, as for texts).
+    device : str, default="cpu"
+        Where the trials train.
+
+    Returns
+    -------
+    list of dict
+        Each trial's parameters, named as the graph samples them; empty without hyperblocks
+        on inputs.
+    """
+    per_block = []
+    for node in graph.order:
+        block = getattr(node, "block", None)
+        if type(block) not in _HYPERBLOCK_PRESETS or len(block.inputs_) != 1:
+            continue
+        kind, input_name, block_name, presets = _HYPERBLOCK_PRESETS[type(block)]
+        (source,) = block.inputs_
+        if not isinstance(source, kind):
+            continue
+        info = infos[[id(i) for i in graph.inputs].index(id(source))]
+        names = {
+            f"{input_name}/": f"{graph.names[id(source)]}/",
+            f"{block_name}/": f"{graph.names[id(node)]}/",
+        }
+        per_block.append(
+            [
+                {_renamed(key, names): value for key, value in trial.items()}
+                for trial in presets(graph, n_samples, info, device)
+            ]
+        )
+    trials: list[dict[str, Any]] = []
+    for i in range(max(map(len, per_block), default=0)):
+        trial: dict[str, Any] = {}
+        for block_trials in per_block[::-1]:
+            if i < len(block_trials):
+                trial.update(block_trials[i])
+        # the presets set their one head's dropout; every head here takes it
+        first = f"{graph.output_names[0]}/dropout"
+        if first in trial:
+            trial.update({f"{head}/dropout": trial[first] for head in graph.output_names})
+        trials.append(trial)
+    return trials
+
+
+def _renamed(key: str, names: dict[str, str]) -> str:
+    for old, new in names.items():
+        if key.startswith(old):
+            return new + key[len(old) :]
+    return key

@@ -9,13 +9,14 @@ imports neither Optuna nor torch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 from ..exceptions import GraphError
 from ..hyperparameters import Bool, Choice, Fixed, Float, Hyperparameter, Int
 
-__all__ = ["HyperparameterSampler", "ProbeTrial", "possible_values"]
+__all__ = ["HyperparameterSampler", "ProbeTrial", "ReplayTrial", "possible_values"]
 
 Check = tuple[Callable[[Any], bool], str]
 
@@ -136,3 +137,53 @@ class ProbeTrial:
 
     def suggest_float(self, name: str, low: float, high: float, log: bool = False) -> float:
         return self._keep(name, low)
+
+
+class ReplayTrial(ProbeTrial):
+    """A stand-in trial that answers from ``given`` where its value is one the question
+    allows, and otherwise as :class:`ProbeTrial` does.
+
+    Sampling a graph with it tells which of the given parameters that search space asks for
+    and allows (:attr:`params`): Optuna ignores a fixed parameter that is never asked for and
+    uses one outside its range with no more than a warning.
+
+    Parameters
+    ----------
+    given : mapping of str to object
+        Parameters by their sampled names, e.g. a known-good first trial.
+    """
+
+    def __init__(self, given: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.given = dict(given)
+
+    def _replay(self, name: str, allowed: Callable[[Any], bool], fallback: Any) -> Any:
+        if name in self.given and allowed(self.given[name]):
+            return self._keep(name, self.given[name])
+        return fallback
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self._replay(
+            name,
+            lambda v: any(type(v) is type(c) and v == c for c in choices),
+            choices[0],
+        )
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return self._replay(
+            name,
+            lambda v: (
+                isinstance(v, int)
+                and not isinstance(v, bool)
+                and low <= v <= high
+                and (v - low) % step == 0
+            ),
+            low,
+        )
+
+    def suggest_float(self, name: str, low: float, high: float, log: bool = False) -> float:
+        return self._replay(
+            name,
+            lambda v: isinstance(v, Real) and not isinstance(v, bool) and low <= v <= high,
+            low,
+        )
