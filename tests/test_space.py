@@ -126,15 +126,15 @@ def _preset_cases():
                 id=f"text-{task}-{n_samples}-{device}",
             )
         for info in (TABLE, NUMERIC, None):
-            for n_samples in (500, 5000):
+            for n_samples, device in [(500, "cpu"), (5000, "cpu"), (5000, "cuda")]:
                 yield pytest.param(
                     presets.tabular_graph(task),
-                    lambda graph, n=n_samples, info=info: presets.tabular_first_trials(
-                        graph, n, info
+                    lambda graph, n=n_samples, info=info, device=device: (
+                        presets.tabular_first_trials(graph, n, info, device)
                     ),
                     lambda info=info: info or TABLE,
                     id=f"tabular-{task}-{'table' if info else 'unknown'}-"
-                    f"{info.meta['cardinalities'] if info else ''}-{n_samples}",
+                    f"{info.meta['cardinalities'] if info else ''}-{n_samples}-{device}",
                 )
 
 
@@ -184,6 +184,26 @@ def test_a_replayed_trial_keeps_the_values_the_space_asks_for_and_allows():
     # what is left out is answered as the probe does: the lowest or first value
     assert spec.nodes[1].config["units"] == [16]
     assert spec.training["batch_size"] == 32
+
+
+@pytest.mark.parametrize(
+    "n_samples, device, backbones",
+    [
+        (1999, "cpu", ["mlp", "mlp", "mlp", "tabm", "mlp"]),
+        (2000, "cpu", ["mlp", "mlp", "mlp"]),
+        (50000, "cuda:0", ["mlp", "mlp", "mlp", "tabm"]),
+    ],
+)
+def test_tabm_d_and_the_linear_model_start_the_search_where_they_pay(n_samples, device, backbones):
+    """TabM-D's 32 members cost 32 networks' time on a CPU: it runs first on small tables and
+    on a GPU only; the linear model on small tables."""
+    trials = presets.tabular_first_trials(tabular_graph("regression"), n_samples, TABLE, device)
+    assert [trial["tabular_block_1/backbone"] for trial in trials] == backbones
+    assert [trial.get("tabular_block_1/dense_block/num_layers") for trial in trials][4:] == (
+        [0] if n_samples < 2000 else []
+    )
+    tabm = [trial for trial in trials if trial["tabular_block_1/backbone"] == "tabm"]
+    assert all(trial["tabular_block_1/tabm_block/num_units"] == 512 for trial in tabm)
 
 
 def _two_input_graph(**tabular):
