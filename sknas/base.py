@@ -197,8 +197,8 @@ class BaseNASEstimator(BaseEstimator):
         self, graph: Graph, n_samples: int, source: DataSource, device: str
     ) -> list[dict[str, Any]]:
         """Known-good parameters tried before the sampler, for ``n_samples`` training rows
-        presented by ``source``'s fitted adapters; what the search space does not ask for or
-        allow is left to the sampler."""
+        presented by ``source``'s fitted adapters (the search enqueues what its space asks
+        for and allows, see :meth:`sknas.search.Objective.within_space`)."""
         return []
 
     def _check_features(self, X: Any, reset: bool) -> None:
@@ -632,11 +632,7 @@ class BaseNASEstimator(BaseEstimator):
             study,
             objective,
             max_trials=self._max_trials(),
-            first_trials=[
-                kept
-                for params in self._first_trials(graph, n_train, source, device)
-                if (kept := objective.within_space(params))
-            ],
+            first_trials=self._first_trials(graph, n_train, source, device),
             interrupt=interrupt,
             verbose=self.verbose,
         )

@@ -156,14 +156,17 @@ def test_every_first_trial_sets_exactly_the_parameters_its_space_samples(graph, 
 def test_a_replayed_trial_keeps_the_values_the_space_asks_for_and_allows():
     inp = sknas.TabularInput()
     out = sknas.DenseBlock(
-        num_layers=sknas.Int(1, 2), num_units=sknas.Choice([8, 16]), dropout=0.0
+        num_layers=sknas.Int(1, 3, step=2), num_units=sknas.Choice([8, 16]), dropout=0.0
     )(inp)
-    graph = Graph(inp, sknas.RegressionHead()(out))
+    head = sknas.RegressionHead(dropout=sknas.Choice(list(np.linspace(0.0, 0.5, 3))))
+    graph = Graph(inp, head(out))
     trial = ReplayTrial(
         {
-            "dense_block_1/num_layers": 3,
+            "dense_block_1/num_layers": 2,
             "dense_block_1/num_units": 16,
             "dense_block_1/dropout": 0.5,
+            "dense_block_1/use_batchnorm": 1,
+            "dense_block_1/activation": "gelu",
             "regression_head_1/dropout": 0.25,
             "training/learning_rate": 2e-3,
             "training/weight_decay": 1.0,
@@ -173,16 +176,18 @@ def test_a_replayed_trial_keeps_the_values_the_space_asks_for_and_allows():
         }
     )
     spec = sample(graph, trial, [NUMERIC], TrainingSpace(lr_schedule="constant"))
-    # out of range (3 layers, decay 1.0, batches of 100), fixed by the user (dropout) or
-    # never asked: left out
+    # off the step (2 layers), 1 for a bool, out of range (decay 1.0, batches of 100), fixed
+    # by the user (dropout) or never asked: left out; 0.25 matches a NumPy choice
     assert trial.params == {
         "dense_block_1/num_units": 16,
+        "dense_block_1/activation": "gelu",
         "regression_head_1/dropout": 0.25,
         "training/learning_rate": 2e-3,
         "training/optimizer": "adamw",
     }
     # what is left out is answered as the probe does: the lowest or first value
-    assert spec.nodes[1].config["units"] == [16]
+    dense = spec.nodes[1].config
+    assert (dense["units"], dense["use_batchnorm"]) == ([16], False)
     assert spec.training["batch_size"] == 32
 
 
@@ -208,7 +213,8 @@ def test_tabm_d_and_the_linear_model_start_the_search_where_they_pay(n_samples, 
 
 def _two_input_graph(**tabular):
     table, text = sknas.TabularInput(name="table"), sknas.TextInput(name="notes")
-    trunk = sknas.Merge()([sknas.TabularBlock(**tabular)(table), sknas.TextBlock()(text)])
+    rows = sknas.TabularBlock(name="rows", **tabular)(table)
+    trunk = sknas.Merge()([rows, sknas.TextBlock()(text)])
     heads = [sknas.RegressionHead(name="price")(trunk), sknas.ClassificationHead()(trunk)]
     return Graph([table, text], heads)
 
@@ -223,27 +229,27 @@ def test_hyperblock_first_trials_name_the_presets_as_the_users_graph_does():
     assert len(trials) == len(table) == 5 and len(text) == 4
     for i, trial in enumerate(trials):
         names = {key.split("/")[0] for key in trial}
-        expected = {"tabular_block_1", "training", "price", "classification_head_1"}
+        expected = {"rows", "training", "price", "classification_head_1"}
         assert names == (expected if i == 4 else expected | {"notes", "text_block_1"})
         # the table's training settings; both heads take the preset's head dropout
         assert {k: v for k, v in trial.items() if k.startswith("training/")} == {
             k: v for k, v in table[i].items() if k.startswith("training/")
         }
         assert trial["classification_head_1/dropout"] == trial["price/dropout"] == 0.0
-        assert trial["tabular_block_1/backbone"] == table[i]["tabular_block_1/backbone"]
+        assert {
+            k.replace("rows/", "tabular_block_1/", 1) for k in trial if k.startswith("rows/")
+        } == {k for k in table[i] if k.startswith("tabular_block_1/")}
         if i < 4:
             assert trial["notes/representation"] == text[i]["text_input_1/representation"]
         # each sets only parameters this graph samples, inside their ranges
         replayed = ReplayTrial(trial)
         sample(graph, replayed, [TABLE, _text_info()], TrainingSpace())
-        assert replayed.params == {
-            key: value for key, value in trial.items() if key in replayed.params
-        }
-        assert set(trial) - set(replayed.params) <= {
+        assert set(trial) - set(replayed.params) == (
             # TabM's members feed heads only: behind a Merge the table's block is an MLP
-            "tabular_block_1/backbone",
-            *(key for key in trial if key.startswith("tabular_block_1/tabm_block/")),
-        }
+            {"rows/backbone", *(key for key in trial if key.startswith("rows/tabm_block/"))}
+            if trial["rows/backbone"] == "tabm"
+            else {"rows/backbone"}
+        )
 
 
 def test_hyperblock_first_trials_leave_what_the_users_arguments_rule_out_to_the_sampler():
@@ -253,12 +259,27 @@ def test_hyperblock_first_trials_leave_what_the_users_arguments_rule_out_to_the_
     spec = sample(graph, replayed, [TABLE, _text_info()], TrainingSpace())
     dense = next(node for node in spec.nodes if node.type == "dense_block")
     # the user's one searched width replaces the preset's widths per layer; scaling is fixed
-    assert trial["tabular_block_1/dense_block/units_0"] == 128
-    table = {key for key in replayed.params if key.startswith("tabular_block_1/")}
+    assert trial["rows/dense_block/units_0"] == 128
+    table = {key for key in replayed.params if key.startswith("rows/")}
     assert not {key for key in table if "units" in key or "normalization" in key}
     assert dense.config["units"] == [32, 32]
-    assert replayed.params["tabular_block_1/dense_block/num_layers"] == 2
+    assert replayed.params["rows/dense_block/num_layers"] == 2
     assert replayed.params["notes/representation"] == "ngram"
+
+
+def test_hyperblock_first_trials_keep_blocks_with_overlapping_names_apart():
+    first, second = sknas.TabularInput(), sknas.TabularInput()
+    blocks = [sknas.TabularBlock(name="t")(first), sknas.TabularBlock(name="t2")(second)]
+    graph = Graph([first, second], sknas.RegressionHead()(sknas.Merge()(blocks)))
+    trials = presets.hyperblock_first_trials(graph, 5000, [TABLE, NUMERIC])
+    table = presets.tabular_first_trials(tabular_graph("regression"), 5000, TABLE)
+    numeric = presets.tabular_first_trials(tabular_graph("regression"), 5000, NUMERIC)
+    for trial, one, two in zip(trials, table, numeric, strict=True):
+        for name, preset in (("t", one), ("t2", two)):
+            mine = {k.split("/", 1)[1]: v for k, v in trial.items() if k.startswith(f"{name}/")}
+            assert mine == {
+                k.split("/", 1)[1]: v for k, v in preset.items() if k.startswith("tabular_block_1/")
+            }
 
 
 def test_graphs_without_hyperblocks_on_inputs_have_no_first_trials():

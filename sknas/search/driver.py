@@ -366,7 +366,8 @@ def run_search(
         counts once) the study should hold, counting those of a resumed study. None: no cap,
         the objective's deadline ends the search.
     first_trials : sequence of dict
-        Parameters enqueued before the sampler starts, on a new study only.
+        Parameters enqueued before the sampler starts, on a new study only: of each, what
+        the objective's space asks for and allows (:meth:`Objective.within_space`).
     interrupt : SearchInterrupt, optional
         Ctrl-C flag shared with the objective.
     verbose : int
@@ -382,7 +383,8 @@ def run_search(
     with quiet_optuna():
         if not study.trials:
             for params in first_trials[:max_trials]:
-                study.enqueue_trial(params, skip_if_exists=True)
+                if kept := objective.within_space(params):
+                    study.enqueue_trial(kept, skip_if_exists=True)
         finished, _ = counted_trials(study)
         total = None if max_trials is None else max(0, max_trials - finished)
         progress = _Progress(total, objective.deadline, verbose)

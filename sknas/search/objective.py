@@ -225,8 +225,24 @@ class Objective:
         return sample_architecture(self.graph, trial, self.source.input_infos, self.training_space)
 
     def within_space(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The part of ``params`` this search space asks for and allows; a trial enqueued
-        with it leaves the rest to the sampler."""
+        """The part of ``params`` this search space asks for and allows.
+
+        Optuna ignores an enqueued parameter that is never asked for, refuses a choice that
+        is not among the choices, and uses a number outside its range with only a warning;
+        a trial enqueued with this part leaves the rest to the sampler. Where a value that
+        decides which parameters are asked (a layer count, a backbone) is left out, those
+        below it are kept as the first choice or lowest value would ask for them.
+
+        Parameters
+        ----------
+        params : dict
+            Parameters by their sampled names, e.g. a known-good first trial.
+
+        Returns
+        -------
+        dict
+            The subset of ``params`` to enqueue; empty when the space asks for none of them.
+        """
         trial = ReplayTrial(params)
         self.sample(trial)
         return trial.params

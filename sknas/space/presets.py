@@ -361,8 +361,8 @@ def hyperblock_first_trials(
 
     Each :class:`TabularBlock`, :class:`ImageBlock` or :class:`TextBlock` that reads an input
     of its kind directly gets the first trials of that task's estimator, under this graph's
-    names. Trial ``i`` joins every such block's ``i``-th one; the training settings are the
-    first block's, and every head takes the dropout the presets give their one head. What
+    names. Trial ``i`` joins every such block's ``i``-th one, with the training settings of
+    the first block that has one; every head takes the dropout the presets give their head. What
     they leave out (other blocks, other head settings) is drawn by the sampler, and so is
     any value the graph's own arguments do not allow (the search enqueues only what
     :meth:`sknas.search.Objective.within_space` keeps).

@@ -165,7 +165,8 @@ class ReplayTrial(ProbeTrial):
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         return self._replay(
             name,
-            lambda v: any(type(v) is type(c) and v == c for c in choices),
+            # as Optuna matches a choice, but True is not 1
+            lambda v: any(v == c and isinstance(v, bool) == isinstance(c, bool) for c in choices),
             choices[0],
         )
 
