@@ -36,7 +36,6 @@ from .space.blocks import (
     TextBlock,
     TextInput,
 )
-from .space.presets import hyperblock_first_trials
 
 __all__ = ["AutoModel"]
 
@@ -212,11 +211,6 @@ class AutoModel(BaseNASEstimator):
 
     def _make_input_adapters(self, graph: Graph) -> list[Any]:
         return [ADAPTERS[type(node)]() for node in graph.inputs]
-
-    def _first_trials(self, graph: Graph, n_samples: int, source: Any, device: str):
-        # a text adapter describes its output per sampled representation: no info of its own
-        infos = [getattr(adapter, "info_", None) for adapter in source.adapters]
-        return hyperblock_first_trials(graph, n_samples, infos, device)
 
     def _make_target_adapters(self, graph: Graph) -> list[Any]:
         adapters: list[Any] = []

@@ -51,6 +51,7 @@ from .search import (
     run_with_workers,
 )
 from .space import ArchitectureSpec, Graph, TrainingSpace, space_signature
+from .space.presets import hyperblock_first_trials
 from .training import is_multi_task, resolve_device
 
 __all__ = ["BaseNASEstimator", "Preprocessor"]
@@ -197,9 +198,12 @@ class BaseNASEstimator(BaseEstimator):
         self, graph: Graph, n_samples: int, source: DataSource, device: str
     ) -> list[dict[str, Any]]:
         """Known-good parameters tried before the sampler, for ``n_samples`` training rows
-        presented by ``source``'s fitted adapters (the search enqueues what its space asks
-        for and allows, see :meth:`sknas.search.Objective.within_space`)."""
-        return []
+        presented by ``source``'s fitted adapters: those of the hyperblocks in ``graph``
+        (the search enqueues what its space asks for and allows, see
+        :meth:`sknas.search.Objective.within_space`)."""
+        # a text adapter describes its output per sampled representation: no info of its own
+        infos = [getattr(adapter, "info_", None) for adapter in source.adapters]
+        return hyperblock_first_trials(graph, n_samples, infos, device)
 
     def _check_features(self, X: Any, reset: bool) -> None:
         """Record or check the features seen by ``fit`` (tables only)."""

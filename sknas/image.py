@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from .base import BaseNASEstimator
 from .data import ImageAdapter
-from .space.presets import image_first_trials, image_graph
+from .space.presets import image_graph
 from .tasks import NASClassifierMixin, NASRegressorMixin
 
 __all__ = ["NASImageClassifier", "NASImageRegressor"]
@@ -34,9 +34,6 @@ class _ImageMixin:
 
     def _default_graph(self):
         return image_graph(self._task)
-
-    def _first_trials(self, graph, n_samples: int, source, device: str):
-        return image_first_trials(graph, source.adapters[0].info_, device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,7 +11,7 @@ from sklearn.utils.validation import validate_data
 from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from .base import BaseNASEstimator
 from .data import TabularAdapter
-from .space.presets import tabular_first_trials, tabular_graph
+from .space.presets import tabular_graph
 from .tasks import NASClassifierMixin, NASRegressorMixin
 
 __all__ = ["NASTabularClassifier", "NASTabularRegressor"]
@@ -36,9 +36,6 @@ class _TabularMixin:
 
     def _default_graph(self):
         return tabular_graph(self._task)
-
-    def _first_trials(self, graph, n_samples: int, source, device: str):
-        return tabular_first_trials(graph, n_samples, source.adapters[0].info_, device)
 
     def _check_features(self, X, reset: bool) -> None:
         validate_data(self, X, skip_check_array=True, reset=reset)

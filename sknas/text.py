@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 from ._docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 from .base import BaseNASEstimator
 from .data import TextAdapter
-from .space.presets import text_first_trials, text_graph
+from .space.presets import text_graph
 from .tasks import NASClassifierMixin, NASRegressorMixin
 
 __all__ = ["NASTextClassifier", "NASTextRegressor"]
@@ -30,9 +30,6 @@ class _TextMixin:
 
     def _default_graph(self):
         return text_graph(self._task)
-
-    def _first_trials(self, graph, n_samples: int, source, device: str):
-        return text_first_trials(graph, n_samples, device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -357,7 +357,8 @@ _HYPERBLOCK_PRESETS: dict[type, tuple[type, str, str, Callable[..., list[dict[st
 def hyperblock_first_trials(
     graph: Graph, n_samples: int, infos: Sequence[TensorInfo | None], device: str = "cpu"
 ) -> list[dict[str, Any]]:
-    """First trials for a user's graph, from the hyperblocks in it.
+    """First trials for a graph, from the hyperblocks in it: every estimator's (its default
+    graph is one hyperblock on its input) and an AutoModel's.
 
     Each :class:`TabularBlock`, :class:`ImageBlock` or :class:`TextBlock` that reads an input
     of its kind directly gets the first trials of that task's estimator, under this graph's
@@ -370,7 +371,7 @@ def hyperblock_first_trials(
     Parameters
     ----------
     graph : Graph
-        The user's search space.
+        The search space.
     n_samples : int
         Rows the search trains on.
     infos : sequence of TensorInfo or None
