@@ -354,12 +354,15 @@ class BaseNASEstimator(BaseEstimator):
         except ValueError as exc:
             raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
 
-    def _training_space(self, targets: Sequence[Any]) -> TrainingSpace:
+    def _training_space(self, targets: Sequence[Any], epochs: int | None) -> TrainingSpace:
         """The searched training settings; label smoothing is searched for one single-label
-        classification head only."""
+        classification head only, and a schedule's length only under early stopping (a
+        fixed ``epochs`` is the length of every trial)."""
         single_label = not is_multi_task(targets) and targets[0].kind == "classification"
         return TrainingSpace(
-            batch_size=self.batch_size, label_smoothing=None if single_label else 0.0
+            batch_size=self.batch_size,
+            schedule_epochs=epochs,
+            label_smoothing=None if single_label else 0.0,
         )
 
     def fit(
@@ -609,7 +612,7 @@ class BaseNASEstimator(BaseEstimator):
         interrupt = SearchInterrupt()
         objective = Objective(
             graph=graph,
-            training_space=self._training_space(target_infos),
+            training_space=self._training_space(target_infos, epochs),
             source=source,
             target_infos=target_infos,
             objective=self.objective,

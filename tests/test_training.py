@@ -13,7 +13,7 @@ from sknas.data import RegressionTarget, TabularAdapter
 from sknas.nn import GraphModule
 from sknas.space import Graph, TrainingSpace, sample_architecture
 from sknas.training import DivergenceGuard, PruningReporter, TimeLimit, make_net
-from sknas.training.net import TrainingCrossEntropy
+from sknas.training.net import TrainingCrossEntropy, flat_cosine
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +137,8 @@ def test_learning_rate_schedules_span_the_whole_training(problem, schedule):
     X, y = problem[0][80:], problem[1][80:]
     net, _, _ = regression_net(
         problem,
-        {"optimizer": "adam", "learning_rate": 1e-2, "lr_schedule": schedule},
-        max_epochs=4,
+        {"optimizer": "adam", "learning_rate": 1e-2, "lr_schedule": schedule, "schedule_epochs": 4},
+        max_epochs=10,
         n_train=len(X),
     )
     net.fit(X, y)
@@ -156,6 +156,86 @@ def test_learning_rate_schedules_span_the_whole_training(problem, schedule):
     else:
         assert np.all(rates[: len(rates) // 2] == pytest.approx(1e-2))
         assert np.all(np.diff(rates[len(rates) // 2 :]) < 0)
+
+
+@pytest.mark.parametrize("epochs", [None, 2])
+def test_a_schedule_spans_its_own_epochs_and_a_final_model_stops_within_it(problem, epochs):
+    X, y = problem[0][80:], problem[1][80:]
+    net, _, _ = regression_net(
+        problem,
+        {"optimizer": "adam", "learning_rate": 1e-2, "lr_schedule": "cosine", "schedule_epochs": 3},
+        max_epochs=10,
+        epochs=epochs,
+        n_train=len(X),
+    )
+    net.fit(X, y)
+    rates = _rates(net)
+    # the schedule spans 3 epochs of 6 batches whatever the cap: a trial ends with it, a final
+    # model trained for its trial's best 2 epochs stops two thirds of the way down the same curve
+    assert len(net.history) == (epochs or 3)
+    full = 1e-2 * (1 + np.cos(np.pi * np.arange(18) / 18)) / 2
+    assert rates == pytest.approx(full[: len(rates)], rel=1e-4, abs=1e-9)
+
+
+def test_a_constant_rate_trains_to_the_cap_whatever_its_schedule_length(problem):
+    X, y = problem[0][80:], problem[1][80:]
+    net, _, _ = regression_net(
+        problem, {"optimizer": "adam", "learning_rate": 1e-2, "schedule_epochs": 2}, max_epochs=4
+    )
+    net.fit(X, y)
+    assert len(net.history) == 4 and "lr_scheduler" not in dict(net.callbacks_)
+
+
+def test_schedule_length_is_searched_under_early_stopping_only(iris):
+    X, y = iris
+    clf = sknas.NASTabularClassifier(max_trials=6, epochs=None, time_budget=30, random_state=0)
+    clf.fit(X, y)
+    for trial in clf.study_.trials:
+        scheduled = trial.params["training/lr_schedule"] != "constant"
+        assert ("training/schedule_epochs" in trial.params) == scheduled
+        if scheduled:
+            assert trial.params["training/schedule_epochs"] in (16, 32, 64, 128)
+            assert trial.user_attrs["epochs"] <= trial.params["training/schedule_epochs"]
+    fixed = sknas.NASTabularClassifier(max_trials=6, epochs=2, random_state=0).fit(X, y)
+    # a fixed epoch count is every schedule's length (the first trial's 32 epochs give way)
+    assert not any("training/schedule_epochs" in t.params for t in fixed.study_.trials)
+    lengths = [
+        (t.user_attrs["architecture"]["training"].get("schedule_epochs"), t.user_attrs["epochs"])
+        for t in fixed.study_.trials
+        if t.params["training/lr_schedule"] != "constant"
+    ]
+    assert lengths and set(lengths) == {(2, 2)}
+
+
+class ScheduledFirstTrial(sknas.NASTabularRegressor):
+    """Tries only the first trial with a schedule (the RealMLP-style one, flat then cosine)."""
+
+    def _first_trials(self, graph, n_samples, source, device):
+        trials = super()._first_trials(graph, n_samples, source, device)
+        return [next(t for t in trials if t["training/lr_schedule"] != "constant")]
+
+
+def test_a_final_model_follows_its_trials_schedule_to_the_best_epoch():
+    X, y = load_diabetes(return_X_y=True)
+    reg = ScheduledFirstTrial(max_trials=1, ensemble_size=1, random_state=0).fit(X, y)
+    trial = reg.study_.trials[0]
+    training = trial.user_attrs["architecture"]["training"]
+    assert (training["lr_schedule"], training["schedule_epochs"]) == ("flat_cosine", 32)
+    assert reg.refit_status_ == "refit" and trial.user_attrs["epochs"] <= 32
+    best = trial.user_attrs["best_epoch"]
+    assert len(reg.model_.history) == best
+    # the refit's rows in batches (its epochs are longer than the trial's), on the trial's curve
+    batch = training["batch_size"]
+    steps = (len(X) // batch if len(X) % batch == 1 else -(-len(X) // batch)) * 32
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=training["learning_rate"])
+    schedule = flat_cosine(optimizer, steps)
+    assert len(_rates(reg.model_)) == best * steps // 32
+    curve = []
+    for _ in range(best * steps // 32):
+        curve.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    assert _rates(reg.model_) == pytest.approx(curve, rel=1e-6)
 
 
 def test_label_smoothing_applies_to_training_losses_only():
