@@ -8,16 +8,18 @@ from ..hyperparameters import Choice, Float
 from .blocks.base import one_of, positive_int
 from .sampling import HyperparameterSampler
 
-__all__ = ["LR_SCHEDULES", "TrainingSpace", "schedule_span"]
+__all__ = ["LR_SCHEDULES", "SCHEDULE_EPOCHS", "TrainingSpace", "schedule_lengths", "schedule_span"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 #: learning-rate schedules over the training's batches (see :func:`sknas.training.make_net`)
 LR_SCHEDULES = ("constant", "cosine", "one_cycle", "flat_cosine")
+#: the lengths, in epochs, a schedule other than ``"constant"`` may span
+SCHEDULE_EPOCHS = (16, 32, 64, 128)
 
 
 class TrainingSpace:
-    """Optimizer, learning rate and its schedule, weight decay, batch size and label
-    smoothing, each fixed or searched.
+    """Optimizer, learning rate, its schedule and the schedule's length, weight decay, batch
+    size and label smoothing, each fixed or searched.
 
     Parameters
     ----------
@@ -30,7 +32,8 @@ class TrainingSpace:
     schedule_epochs : optional
         Epochs a schedule other than ``"constant"`` spans, and so the most a trial with it
         trains (at most the estimator's epoch cap; early stopping may end it sooner). None
-        searches 16, 32, 64 and 128. Not asked for a constant rate.
+        searches :data:`SCHEDULE_EPOCHS`; the estimators search :func:`schedule_lengths` of
+        their cap. Not asked for a constant rate.
     label_smoothing : optional
         Label smoothing of a single-label classifier's training loss, in [0, 1); validation
         losses are not smoothed. None searches 0 and 0.1; pass 0.0 for other heads.
@@ -97,18 +100,46 @@ class TrainingSpace:
         }
         if settings["lr_schedule"] != "constant":
             settings["schedule_epochs"] = hp.get(
-                "schedule_epochs", self.schedule_epochs, Choice([16, 32, 64, 128]), positive_int
+                "schedule_epochs", self.schedule_epochs, Choice(list(SCHEDULE_EPOCHS)), positive_int
             )
         return settings
 
 
+def schedule_lengths(max_epochs: int) -> list[int]:
+    """The schedule lengths worth searching under an epoch cap: those of
+    :data:`SCHEDULE_EPOCHS` below ``max_epochs``, and the cap itself.
+
+    Parameters
+    ----------
+    max_epochs : int
+        The estimator's epoch cap.
+
+    Returns
+    -------
+    list of int
+        Increasing lengths, in epochs.
+    """
+    return sorted({min(length, max_epochs) for length in SCHEDULE_EPOCHS})
+
+
 def schedule_span(training: dict[str, Any], max_epochs: int) -> int:
-    """Epochs the learning-rate schedule of ``training`` spans under an epoch cap of
-    ``max_epochs``: its ``schedule_epochs`` (up to the cap); the cap for a constant rate or
-    where ``schedule_epochs`` is left out.
+    """Epochs the learning-rate schedule of ``training`` spans under an epoch cap.
 
     A trial trains at most this long, and a final model trained for the trial's best epoch
-    count follows the same schedule, so it ends where the trial's best epoch was.
+    count follows the same schedule, so it stops where the trial's best epoch was.
+
+    Parameters
+    ----------
+    training : dict
+        A spec's training settings.
+    max_epochs : int
+        The epoch cap.
+
+    Returns
+    -------
+    int
+        ``schedule_epochs`` up to the cap; the cap for a constant rate or where
+        ``schedule_epochs`` is left out.
     """
     if training.get("lr_schedule", "constant") == "constant":
         return max_epochs

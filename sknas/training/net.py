@@ -317,8 +317,9 @@ def make_net(
         )
     batch = training["batch_size"]
     drop_last = n_train is not None and n_train > batch and n_train % batch == 1
-    span = schedule_span(training, max_epochs) if n_train is not None else max_epochs
+    span = max_epochs
     if n_train is not None:
+        span = schedule_span(training, max_epochs)
         batches = n_train // batch if drop_last else math.ceil(n_train / batch)
         schedule = lr_schedule(
             training.get("lr_schedule", "constant"), span * batches, training["learning_rate"]
