@@ -18,8 +18,7 @@ PARAMETERS_DOC = """
         no limit.
     epochs : int, optional
         Epochs per trial. None trains up to a cap with early stopping (100 epochs and patience
-        10 for tables, 50 and 5 for images, 30 and 4 for texts), a learning-rate schedule
-        over its own searched length.
+        10 for tables, 50 and 5 for images, 30 and 4 for texts).
     batch_size : int, optional
         Fixed batch size; None searches 32 to 256.
     validation_split : float, default=0.2

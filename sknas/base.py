@@ -28,7 +28,6 @@ from .data import ClassificationTarget, cv_folds, validation_indices
 from .data.base import FixedView
 from .data.fingerprint import fingerprint
 from .exceptions import InvalidInputError
-from .hyperparameters import Choice
 from .nn import ExportedModel
 from .search import (
     PROCESS,
@@ -53,7 +52,6 @@ from .search import (
 )
 from .space import ArchitectureSpec, Graph, TrainingSpace, space_signature
 from .space.presets import hyperblock_first_trials
-from .space.training import schedule_lengths
 from .training import is_multi_task, resolve_device
 
 __all__ = ["BaseNASEstimator", "Preprocessor"]
@@ -356,15 +354,12 @@ class BaseNASEstimator(BaseEstimator):
         except ValueError as exc:
             raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
 
-    def _training_space(self, targets: Sequence[Any], epochs: int | None) -> TrainingSpace:
+    def _training_space(self, targets: Sequence[Any]) -> TrainingSpace:
         """The searched training settings; label smoothing is searched for one single-label
-        classification head only, and a schedule's length only under early stopping, up to
-        the epoch cap (a fixed ``epochs`` is the length of every trial)."""
+        classification head only."""
         single_label = not is_multi_task(targets) and targets[0].kind == "classification"
         return TrainingSpace(
-            batch_size=self.batch_size,
-            schedule_epochs=epochs or Choice(schedule_lengths(self.auto_max_epochs)),
-            label_smoothing=None if single_label else 0.0,
+            batch_size=self.batch_size, label_smoothing=None if single_label else 0.0
         )
 
     def fit(
@@ -614,7 +609,7 @@ class BaseNASEstimator(BaseEstimator):
         interrupt = SearchInterrupt()
         objective = Objective(
             graph=graph,
-            training_space=self._training_space(target_infos, epochs),
+            training_space=self._training_space(target_infos),
             source=source,
             target_infos=target_infos,
             objective=self.objective,

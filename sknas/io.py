@@ -241,7 +241,6 @@ OPTIONAL_TRAINING: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: isinstance(v, str) and v in LR_SCHEDULES,
         f"one of {list(LR_SCHEDULES)}",
     ),
-    "schedule_epochs": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "label_smoothing": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
 }
 

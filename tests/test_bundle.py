@@ -290,10 +290,6 @@ INVALID = {
         _set(["architecture", "training", "lr_schedule"], "linear"),
         "architecture.training.lr_schedule is 'linear'",
     ),
-    "schedule-length": (
-        _set(["architecture", "training", "schedule_epochs"], 0),
-        r"architecture.training.schedule_epochs is 0.*an integer >= 1",
-    ),
     "label-smoothing": (
         _set(["architecture", "training", "label_smoothing"], 1.5),
         r"architecture.training.label_smoothing is 1.5.*\[0, 1\)",

@@ -16,7 +16,6 @@ from sknas.space import ArchitectureSpec, Graph, TensorInfo, TrainingSpace, pres
 from sknas.space import sample_architecture as sample
 from sknas.space.presets import tabular_graph
 from sknas.space.sampling import ReplayTrial
-from sknas.space.training import schedule_lengths, schedule_span
 
 TABLE = TensorInfo("tabular", (5,), {"n_numerical": 4, "cardinalities": [3]})
 NUMERIC = TensorInfo("tabular", (4,), {"n_numerical": 4, "cardinalities": []})
@@ -473,23 +472,3 @@ def test_a_linear_tabular_block_keeps_the_dense_backbone():
         spec = sample(graph, random_trial(seed), [TABLE], TrainingSpace())
         assert spec.nodes[4].type == "dense_block"
         assert spec.nodes[4].config["units"] == []
-
-
-def test_a_schedules_length_is_asked_only_for_a_schedule_and_only_up_to_the_cap():
-    assert schedule_lengths(100) == [16, 32, 64, 100]
-    assert schedule_lengths(30) == [16, 30] and schedule_lengths(8) == [8]
-    space = TrainingSpace(schedule_epochs=sknas.Choice(schedule_lengths(50)))
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    graph = tabular_graph("regression")
-    for _ in range(40):
-        trial = study.ask()
-        training = sample(graph, trial, [NUMERIC], space).training
-        scheduled = training["lr_schedule"] != "constant"
-        assert ("training/schedule_epochs" in trial.params) == scheduled
-        assert training.get("schedule_epochs", 16) in (16, 32, 50)
-        study.tell(trial, 0.0)
-    lengths = {t.params.get("training/schedule_epochs") for t in study.trials}
-    assert lengths == {None, 16, 32, 50}
-    assert schedule_span({"lr_schedule": "cosine", "schedule_epochs": 64}, 50) == 50
-    assert schedule_span({"lr_schedule": "constant", "schedule_epochs": 16}, 50) == 50
-    assert schedule_span({"lr_schedule": "one_cycle"}, 50) == 50

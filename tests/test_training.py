@@ -1,6 +1,5 @@
 """The skorch training layer: net construction and sknas's callbacks."""
 
-import math
 import time
 
 import numpy as np
@@ -138,8 +137,8 @@ def test_learning_rate_schedules_span_the_whole_training(problem, schedule):
     X, y = problem[0][80:], problem[1][80:]
     net, _, _ = regression_net(
         problem,
-        {"optimizer": "adam", "learning_rate": 1e-2, "lr_schedule": schedule, "schedule_epochs": 4},
-        max_epochs=10,
+        {"optimizer": "adam", "learning_rate": 1e-2, "lr_schedule": schedule},
+        max_epochs=4,
         n_train=len(X),
     )
     net.fit(X, y)
@@ -157,89 +156,6 @@ def test_learning_rate_schedules_span_the_whole_training(problem, schedule):
     else:
         assert np.all(rates[: len(rates) // 2] == pytest.approx(1e-2))
         assert np.all(np.diff(rates[len(rates) // 2 :]) < 0)
-
-
-@pytest.mark.parametrize(
-    "length, max_epochs, epochs, trained",
-    [(3, 10, None, 3), (3, 10, 2, 2), (64, 3, None, 3)],
-    ids=["trial", "final-model", "capped"],
-)
-def test_a_schedule_spans_its_own_length_up_to_the_cap(
-    problem, length, max_epochs, epochs, trained
-):
-    X, y = problem[0][80:], problem[1][80:]
-    settings = {"learning_rate": 1e-2, "lr_schedule": "cosine", "schedule_epochs": length}
-    net, _, _ = regression_net(
-        problem,
-        {"optimizer": "adam", **settings},
-        max_epochs=max_epochs,
-        epochs=epochs,
-        n_train=len(X),
-    )
-    net.fit(X, y)
-    rates = _rates(net)
-    # a 3-epoch curve of 6 batches an epoch whatever the cap: a trial ends with it, a final
-    # model trained for its trial's best 2 epochs stops two thirds of the way down; a length
-    # past the cap is the cap
-    assert len(net.history) == trained
-    full = 1e-2 * (1 + np.cos(np.pi * np.arange(18) / 18)) / 2
-    assert rates == pytest.approx(full[: len(rates)], rel=1e-4, abs=1e-9)
-
-
-def test_a_constant_rate_trains_to_the_cap_whatever_its_schedule_length(problem):
-    X, y = problem[0][80:], problem[1][80:]
-    net, _, _ = regression_net(
-        problem,
-        {"optimizer": "adam", "learning_rate": 1e-2, "schedule_epochs": 2},
-        max_epochs=4,
-        n_train=len(X),
-    )
-    net.fit(X, y)
-    assert len(net.history) == 4 and "lr_scheduler" not in dict(net.callbacks_)
-
-
-def test_a_fixed_epoch_count_is_every_schedules_length(iris):
-    X, y = iris
-    # the third first trial has a flat-then-cosine rate over 32 epochs
-    clf = sknas.NASTabularClassifier(max_trials=3, epochs=2, random_state=0).fit(X, y)
-    assert not any("training/schedule_epochs" in t.params for t in clf.study_.trials)
-    scheduled = clf.study_.trials[2]
-    assert scheduled.params["training/lr_schedule"] == "flat_cosine"
-    training = scheduled.user_attrs["architecture"]["training"]
-    assert (training["schedule_epochs"], scheduled.user_attrs["epochs"]) == (2, 2)
-
-
-class ScheduledFirstTrial(sknas.NASTabularRegressor):
-    """Tries only the first trial with a schedule (the RealMLP-style one), its rate decaying
-    from the first epoch on."""
-
-    def _first_trials(self, graph, n_samples, source, device):
-        trials = super()._first_trials(graph, n_samples, source, device)
-        scheduled = next(t for t in trials if t["training/lr_schedule"] != "constant")
-        return [{**scheduled, "training/lr_schedule": "cosine"}]
-
-
-def test_a_final_model_follows_its_trials_schedule_to_the_best_epoch():
-    X, y = load_diabetes(return_X_y=True)
-    reg = ScheduledFirstTrial(max_trials=1, ensemble_size=1, random_state=0).fit(X, y)
-    trial = reg.study_.trials[0]
-    training = trial.user_attrs["architecture"]["training"]
-    assert (training["lr_schedule"], training["schedule_epochs"]) == ("cosine", 32)
-    assert reg.refit_status_ == "refit" and trial.user_attrs["epochs"] <= 32
-    best = trial.user_attrs["best_epoch"]
-    assert len(reg.model_.history) == best
-    # the refit's rows in batches (its epochs are longer than the trial's), on the trial's curve
-    batch = training["batch_size"]
-    steps = (len(X) // batch if len(X) % batch == 1 else math.ceil(len(X) / batch)) * 32
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=training["learning_rate"])
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    assert len(_rates(reg.model_)) == best * steps // 32
-    curve = []
-    for _ in range(best * steps // 32):
-        curve.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        schedule.step()
-    assert _rates(reg.model_) == pytest.approx(curve, rel=1e-6)
 
 
 def test_label_smoothing_applies_to_training_losses_only():

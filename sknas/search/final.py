@@ -95,9 +95,8 @@ def _train(
     interrupt: SearchInterrupt,
     verbose: int,
 ) -> tuple[Any, bool]:
-    """Train ``spec`` on ``data`` for ``epochs`` under its trial's learning-rate schedule, with
-    the trials' own callbacks, until the deadline or a Ctrl-C; whether it trained every
-    epoch."""
+    """Train ``spec`` on ``data`` for ``epochs``, with the trials' own callbacks, until the
+    deadline or a Ctrl-C; whether it trained every epoch."""
     infos = [a.info_for(c) for a, c in zip(adapters, spec.input_configs())]
     limit, stop = TimeLimit(deadline), StopOnRequest(interrupt)
     X, y = data
@@ -107,8 +106,7 @@ def _train(
         spec,
         [t.info_ for t in targets],
         loss_weights=objective.loss_weights,
-        max_epochs=objective.max_epochs,
-        epochs=epochs,
+        max_epochs=epochs,
         class_weight=class_weight,
         callbacks=[
             ("time_limit", limit),

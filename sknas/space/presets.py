@@ -119,7 +119,7 @@ def tabular_first_trials(
 
     A two-layer MLP, a wider residual one, an MLP on robust-scaled, smoothly clipped numbers
     with periodic (PLR) embeddings and label smoothing (after Gorishniy et al. 2022 and
-    Holzmüller et al. 2024's RealMLP-TD, here with a flat-then-cosine rate over 32 epochs), TabM-D
+    Holzmüller et al. 2024's RealMLP-TD, here with a flat-then-cosine learning rate), TabM-D
     on small tables or a GPU (Gorishniy et al. 2025's defaults as pytabkit sets them:
     quantile-scaled numbers, one-hot categories, 32 members of 512 units in three layers,
     dropout 0.1, AdamW at 2e-3, batches of 256; see docs/tabular.md for where it differs),
@@ -210,7 +210,6 @@ def tabular_first_trials(
             "training/weight_decay": 1e-4,
             "training/batch_size": batch,
             "training/lr_schedule": "flat_cosine",
-            "training/schedule_epochs": 32,
             "training/label_smoothing": 0.1,
         },
     ]
@@ -313,7 +312,6 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         **training,
         "training/learning_rate": 1e-2,
         "training/lr_schedule": "cosine",
-        "training/schedule_epochs": 16,
     }
     cnn = {
         f"{inp}/representation": "sequence",

@@ -8,18 +8,16 @@ from ..hyperparameters import Choice, Float
 from .blocks.base import one_of, positive_int
 from .sampling import HyperparameterSampler
 
-__all__ = ["LR_SCHEDULES", "SCHEDULE_EPOCHS", "TrainingSpace", "schedule_lengths", "schedule_span"]
+__all__ = ["LR_SCHEDULES", "TrainingSpace"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 #: learning-rate schedules over the training's batches (see :func:`sknas.training.make_net`)
 LR_SCHEDULES = ("constant", "cosine", "one_cycle", "flat_cosine")
-#: the lengths, in epochs, a schedule other than ``"constant"`` may span
-SCHEDULE_EPOCHS = (16, 32, 64, 128)
 
 
 class TrainingSpace:
-    """Optimizer, learning rate, its schedule and the schedule's length, weight decay, batch
-    size and label smoothing, each fixed or searched.
+    """Optimizer, learning rate and its schedule, weight decay, batch size and label
+    smoothing, each fixed or searched.
 
     Parameters
     ----------
@@ -29,11 +27,6 @@ class TrainingSpace:
         One of :data:`LR_SCHEDULES`: ``"constant"``, ``"cosine"`` (cosine decay to zero),
         ``"one_cycle"`` (warm-up then annealing, PyTorch's ``OneCycleLR``) or
         ``"flat_cosine"`` (constant for the first half, then cosine decay); None searches them.
-    schedule_epochs : optional
-        Epochs a schedule other than ``"constant"`` spans, and so the most a trial with it
-        trains (at most the estimator's epoch cap; early stopping may end it sooner). None
-        searches :data:`SCHEDULE_EPOCHS`; the estimators search :func:`schedule_lengths` of
-        their cap. Not asked for a constant rate.
     label_smoothing : optional
         Label smoothing of a single-label classifier's training loss, in [0, 1); validation
         losses are not smoothed. None searches 0 and 0.1; pass 0.0 for other heads.
@@ -47,7 +40,6 @@ class TrainingSpace:
         weight_decay: Any = None,
         batch_size: Any = None,
         lr_schedule: Any = None,
-        schedule_epochs: Any = None,
         label_smoothing: Any = None,
     ) -> None:
         self.optimizer = optimizer
@@ -55,7 +47,6 @@ class TrainingSpace:
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.lr_schedule = lr_schedule
-        self.schedule_epochs = schedule_epochs
         self.label_smoothing = label_smoothing
 
     def sample(self, hp: HyperparameterSampler) -> dict[str, Any]:
@@ -70,12 +61,11 @@ class TrainingSpace:
         -------
         dict
             ``optimizer``, ``learning_rate``, ``weight_decay``, ``batch_size``,
-            ``lr_schedule``, ``schedule_epochs`` (with a schedule other than ``"constant"``)
-            and ``label_smoothing``.
+            ``lr_schedule`` and ``label_smoothing``.
         """
         positive = (lambda v: isinstance(v, (int, float)) and v > 0, "a number > 0")
         non_negative = (lambda v: isinstance(v, (int, float)) and v >= 0, "a number >= 0")
-        settings = {
+        return {
             "optimizer": hp.get(
                 "optimizer", self.optimizer, Choice(["adam", "adamw"]), one_of(*OPTIMIZERS)
             ),
@@ -98,49 +88,3 @@ class TrainingSpace:
                 (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
             ),
         }
-        if settings["lr_schedule"] != "constant":
-            settings["schedule_epochs"] = hp.get(
-                "schedule_epochs", self.schedule_epochs, Choice(list(SCHEDULE_EPOCHS)), positive_int
-            )
-        return settings
-
-
-def schedule_lengths(max_epochs: int) -> list[int]:
-    """The schedule lengths worth searching under an epoch cap: those of
-    :data:`SCHEDULE_EPOCHS` below ``max_epochs``, and the cap itself.
-
-    Parameters
-    ----------
-    max_epochs : int
-        The estimator's epoch cap.
-
-    Returns
-    -------
-    list of int
-        Increasing lengths, in epochs.
-    """
-    return sorted({min(length, max_epochs) for length in SCHEDULE_EPOCHS})
-
-
-def schedule_span(training: dict[str, Any], max_epochs: int) -> int:
-    """Epochs the learning-rate schedule of ``training`` spans under an epoch cap.
-
-    A trial trains at most this long, and a final model trained for the trial's best epoch
-    count follows the same schedule, so it stops where the trial's best epoch was.
-
-    Parameters
-    ----------
-    training : dict
-        A spec's training settings.
-    max_epochs : int
-        The epoch cap.
-
-    Returns
-    -------
-    int
-        ``schedule_epochs`` up to the cap; the cap for a constant rate or where
-        ``schedule_epochs`` is left out.
-    """
-    if training.get("lr_schedule", "constant") == "constant":
-        return max_epochs
-    return min(training.get("schedule_epochs", max_epochs), max_epochs)

@@ -20,7 +20,7 @@ from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, OneCycleLR, 
 from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
-from ..space.training import LR_SCHEDULES, schedule_span
+from ..space.training import LR_SCHEDULES
 
 __all__ = [
     "MultiTaskLoss",
@@ -237,7 +237,6 @@ def make_net(
     *,
     loss_weights: Sequence[float] | None = None,
     max_epochs: int,
-    epochs: int | None = None,
     valid: tuple[Any, Any] | None = None,
     objective: Any = None,
     patience: int | None = None,
@@ -263,12 +262,7 @@ def make_net(
     loss_weights : sequence of float, optional
         Weight of each head's loss (several heads); None weighs them equally.
     max_epochs : int
-        Epoch cap. With a learning-rate schedule the net trains at most the schedule's span
-        (:func:`~sknas.space.training.schedule_span`: the spec's ``schedule_epochs`` up to
-        this cap), stepping every batch of ``n_train`` rows.
-    epochs : int, optional
-        Stop after this many epochs of the span (a final model, trained for its trial's best
-        epoch count under the trial's schedule); None trains the whole span.
+        Epoch cap.
     valid : (X, y), optional
         Validation data, monitored every epoch. None trains without validation.
     objective : str or callable, optional
@@ -286,7 +280,8 @@ def make_net(
         skorch verbosity (1 prints a line per epoch).
     n_train : int, optional
         Training rows; when the last batch would hold a single row it is dropped (batch
-        normalization cannot train on one row). Without them the rate stays constant.
+        normalization cannot train on one row). The spec's learning-rate schedule spans
+        ``max_epochs`` epochs of these rows; without them the rate stays constant.
     mixed_precision : bool, optional
         Run forward passes in bfloat16 under ``torch.autocast``; None uses it on CUDA devices
         that support it.
@@ -317,12 +312,12 @@ def make_net(
         )
     batch = training["batch_size"]
     drop_last = n_train is not None and n_train > batch and n_train % batch == 1
-    span = max_epochs
     if n_train is not None:
-        span = schedule_span(training, max_epochs)
         batches = n_train // batch if drop_last else math.ceil(n_train / batch)
         schedule = lr_schedule(
-            training.get("lr_schedule", "constant"), span * batches, training["learning_rate"]
+            training.get("lr_schedule", "constant"),
+            max_epochs * batches,
+            training["learning_rate"],
         )
         if schedule is not None:
             own.append(("lr_scheduler", schedule))
@@ -332,7 +327,7 @@ def make_net(
         "lr": training["learning_rate"],
         "optimizer__weight_decay": training["weight_decay"],
         "batch_size": batch,
-        "max_epochs": span if epochs is None else min(epochs, span),
+        "max_epochs": max_epochs,
         "train_split": predefined_split(Dataset(*valid)) if valid is not None else None,
         "iterator_train__shuffle": True,
         "iterator_train__drop_last": drop_last,
