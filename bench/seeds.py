@@ -69,8 +69,8 @@ def run(quick: bool, seeds: int, names: list[str] | None) -> str:
         "Each dataset keeps the tabular benchmark's seeded 75/25 split; only the estimator's "
         "`random_state` changes (its validation split, the sampler's draws and the networks' "
         "initial weights). Scores are on the held-out 25%; `ratio` divides by the best "
-        "scikit-learn baseline's score "
-        "(named on each dataset's last row); sd is the sample standard deviation.",
+        "scikit-learn baseline's score (named on each dataset's last row); sd is the sample "
+        "standard deviation.",
         "",
         "| dataset | random_state | score | ratio to best baseline | notes |",
         "|---|---|---|---|---|",
