@@ -35,14 +35,23 @@ def search_note(estimator, budget: float, seconds: float) -> str:
     )
 
 
-def main(run: Callable[[bool], str], description: str, results: Path) -> None:
-    """Parse ``--quick`` and ``--out``, run the benchmark, write and print its table."""
+def main(
+    run: Callable[..., str],
+    description: str,
+    results: Path,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """Parse ``--quick`` and ``--out`` (and the script's own ``options``, passed to ``run``
+    as keywords), run the benchmark, write and print its table."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="short budgets, smoke run")
     parser.add_argument("--out", type=Path, default=results)
-    args = parser.parse_args()
+    if options is not None:
+        options(parser)
+    args = vars(parser.parse_args())
+    out = args.pop("out")
     torch.set_num_threads(2)
-    table = run(args.quick)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
+    table = run(args.pop("quick"), **args)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table)
     print(table)

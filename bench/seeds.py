@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from report import environment, search_note
+from report import environment, main, search_note
 from sklearn.model_selection import train_test_split
 from tabular import SEED, baselines, datasets
 
@@ -78,17 +77,19 @@ def run(quick: bool, seeds: int, names: list[str] | None) -> str:
     return "\n".join(header + rows) + "\n"
 
 
+def options(parser: argparse.ArgumentParser) -> None:
+    """The script's own arguments: how many seeds, and which tables."""
+
+    def at_least_two(text: str) -> int:
+        if int(text) < 2:
+            raise argparse.ArgumentTypeError(f"at least 2 runs give a spread; got {text}")
+        return int(text)
+
+    parser.add_argument("--seeds", type=at_least_two, default=3, help="random_state 0 .. seeds-1")
+    parser.add_argument(
+        "--datasets", dest="names", nargs="+", help="names in bench/tabular.py; default: all"
+    )
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short budgets, smoke run")
-    parser.add_argument("--seeds", type=int, default=3, help="random_state 0 .. seeds-1 (>= 2)")
-    parser.add_argument("--datasets", nargs="+", help="names in bench/tabular.py; default: all")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    if args.seeds < 2:
-        parser.error(f"--seeds needs at least 2 runs for a spread; got {args.seeds}")
-    torch.set_num_threads(2)
-    table = run(args.quick, args.seeds, args.datasets)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
-    print(table)
+    main(run, __doc__, RESULTS, options)
