@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from report import environment, main, search_note
-from sklearn.model_selection import train_test_split
-from tabular import SEED, baselines, datasets
+from tabular import baselines, datasets, split
 
 import sknas
 
@@ -33,9 +32,7 @@ def run(quick: bool, seeds: int, names: list[str] | None) -> str:
     chosen = [d for d in every if names is None or d[0] in names]
     rows = []
     for name, task, X, y, stratify, budget in chosen:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=SEED, stratify=stratify
-        )
+        X_train, X_test, y_train, y_test = split(X, y, stratify)
         classic = {}
         for label, model in baselines(task).items():
             classic[label] = model.fit(X_train, y_train).score(X_test, y_test)

@@ -152,12 +152,15 @@ def datasets(quick: bool):
     ]
 
 
+def split(X, y, stratify):
+    """The benchmark's seeded 75/25 split: X_train, X_test, y_train, y_test."""
+    return train_test_split(X, y, test_size=0.25, random_state=SEED, stratify=stratify)
+
+
 def run(quick: bool) -> str:
     rows = []
     for name, task, X, y, stratify, budget in datasets(quick):
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=SEED, stratify=stratify
-        )
+        X_train, X_test, y_train, y_test = split(X, y, stratify)
         results = []
         classic = baselines(task)
         for label, model in classic.items():
