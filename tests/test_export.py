@@ -87,6 +87,14 @@ def _fit(kind, mixed_frame):
         text = sknas.TextInput(representation="hashed")
         head = sknas.ClassificationHead()(sknas.TextBlock()(text))
         return sknas.AutoModel(inputs=text, outputs=head, **FAST).fit(TEXTS, LABELS), TEXTS
+    if kind == "text-nb":
+        text = sknas.TextInput(representation="ngram")
+        head = sknas.ClassificationHead()(sknas.TextBlock(nb_weighting=True)(text))
+        model = sknas.AutoModel(inputs=text, outputs=head, **FAST).fit(TEXTS, LABELS)
+        weights = [m.blocks["text_block_1__nb_weighting"].ratio for m in _networks(model)]
+        # the parity below is worth something only with ratios set from the labels
+        assert weights and not any(torch.equal(w, torch.ones_like(w)) for w in weights)
+        return model, TEXTS
     if kind == "text-rnn":
         return _sequence_text(sknas.RNNBlock(layer_type="lstm")).fit(TEXTS, LABELS), TEXTS
     if kind == "text-transformer":
@@ -95,6 +103,12 @@ def _fit(kind, mixed_frame):
         model = _multi_task().fit(images, [digits, images.mean(axis=(1, 2))])
         return model, images
     raise AssertionError(kind)
+
+
+def _networks(model):
+    """The trained networks of a fitted estimator: its ensemble's members, or its network."""
+    module = model.model_.module_
+    return list(getattr(module, "members", [module]))
 
 
 KINDS = [
@@ -110,6 +124,7 @@ KINDS = [
     "text-classifier",
     "text-regressor",
     "text-hashed",
+    "text-nb",
     "text-rnn",
     "text-transformer",
     "multi-task",

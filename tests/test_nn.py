@@ -50,6 +50,7 @@ TEXT_BLOCKS = {
     "text_block",
     "embedding",
     "ngram_embedding",
+    "nb_weighting",
     "rnn_block",
     "transformer_block",
     "temporal_reduction",
@@ -86,6 +87,9 @@ def graph_with(type_name):
             trunk = sknas.TextBlock()(inp)
         elif type_name == "ngram_embedding":
             trunk = cls()(inp)
+        elif type_name == "nb_weighting":
+            inp = sknas.TextInput(representation="ngram")
+            trunk = sknas.DenseBlock()(cls()(inp))
         else:
             hidden = sknas.Embedding()(inp)
             if type_name in ("rnn_block", "transformer_block"):
@@ -399,3 +403,61 @@ def test_tabm_members_feed_heads_only(table):
     spec = sample(graph, optuna.create_study().ask(), [info], TrainingSpace())
     with pytest.raises(sknas.GraphError, match=r"dense_block_1: .*TabMBlock.*ClassificationHead"):
         GraphModule(spec, [info], [CLASSES])
+
+
+def test_naive_bayes_weights_are_log_count_ratios_by_hand():
+    """Texts 0 and 1 are class 0, 2 and 3 class 1. Feature 0 occurs in both texts of class 0
+    and none of class 1: counts plus one are p = (1, 3) in class 1, q = (3, 2) outside it,
+    so its ratio is log((1/4) / (3/5)); feature 1 (once in class 0, twice in class 1) gets
+    log((3/4) / (2/5)). TF-IDF values only say whether a feature occurs."""
+    from sknas.nn.layers.text import LogCountRatio
+
+    x = np.array([[0.7, 0.0], [0.2, 0.9], [0.0, 0.4], [0.0, 1.0]])
+    layer = LogCountRatio(2)
+    torch.testing.assert_close(layer(torch.ones(1, 2)), torch.ones(1, 2))
+    layer.fit_ratios(x, np.array([0, 0, 1, 1]), 2)
+    expected = [abs(np.log(5 / 12)), np.log(15 / 8)]
+    torch.testing.assert_close(layer.ratio, torch.tensor(expected, dtype=torch.float32))
+    torch.testing.assert_close(
+        layer(torch.tensor([[2.0, 1.0]])),
+        torch.tensor([[2 * expected[0], expected[1]]], dtype=torch.float32),
+    )
+    # three classes, and the same as a 0/1 indicator matrix of labels: each class against
+    # the rest, the largest magnitude kept
+    x = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
+    codes = np.array([0, 1, 2])
+    layer.fit_ratios(x, codes, 3)
+    by_codes = layer.ratio.clone()
+    layer.fit_ratios(x, np.eye(3)[codes], 3)
+    torch.testing.assert_close(layer.ratio, by_codes)
+    # against class 2: p = (1, 2), q = (3, 3); against class 0 (or 1): p = (2, 2), q = (2, 3)
+    assert by_codes[0].item() == pytest.approx(abs(np.log((1 / 3) / (3 / 6))))
+    assert by_codes[1].item() == pytest.approx(np.log((2 / 3) / (3 / 6)))
+    assert abs(np.log((2 / 4) / (2 / 5))) < by_codes[0].item()
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda inp: sknas.RegressionHead()(
+                sknas.DenseBlock()(sknas.NaiveBayesWeighting()(inp))
+            ),
+            "a regression head",
+        ),
+        (
+            lambda inp: sknas.ClassificationHead()(
+                sknas.NaiveBayesWeighting()(sknas.NaiveBayesWeighting()(inp))
+            ),
+            "must read a TextInput directly",
+        ),
+    ],
+)
+def test_naive_bayes_weighting_needs_the_input_and_one_classification_head(make, message, texts):
+    inp = sknas.TextInput(representation="ngram")
+    graph = Graph(inp, make(inp))
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(0)).ask()
+    spec = sample(graph, trial, [texts.info_for], TrainingSpace())
+    target = VALUES if graph.heads[0].task == "regression" else CLASSES
+    with pytest.raises(sknas.GraphError, match=message):
+        GraphModule(spec, [texts.info_for(spec.input_configs()[0])], [target])

@@ -472,3 +472,29 @@ def test_a_linear_tabular_block_keeps_the_dense_backbone():
         spec = sample(graph, random_trial(seed), [TABLE], TrainingSpace())
         assert spec.nodes[4].type == "dense_block"
         assert spec.nodes[4].config["units"] == []
+
+
+@pytest.mark.parametrize(
+    "heads, searched",
+    [
+        ([sknas.ClassificationHead], True),
+        ([sknas.RegressionHead], False),
+        ([sknas.ClassificationHead, sknas.ClassificationHead], False),
+    ],
+)
+def test_text_blocks_weigh_ngrams_for_one_classification_head_only(heads, searched):
+    inp = sknas.TextInput(representation="ngram")
+    trunk = sknas.TextBlock()(inp)
+    graph = Graph(inp, [head()(trunk) for head in heads])
+    for seed in range(8):
+        trial = random_trial(seed)
+        spec = sample(graph, trial, [_text_info()], TrainingSpace())
+        weighted = "nb_weighting" in {node.type for node in spec.nodes}
+        assert ("text_block_1/nb_weighting" in trial.params) is searched
+        assert weighted == trial.params.get("text_block_1/nb_weighting", False)
+    regression = Graph(
+        inp2 := sknas.TextInput(),
+        sknas.RegressionHead()(sknas.TextBlock(nb_weighting=sknas.Bool())(inp2)),
+    )
+    with pytest.raises(sknas.GraphError, match=r"it feeds \['regression_head'\]"):
+        sample(regression, random_trial(), [_text_info()], TrainingSpace())

@@ -7,7 +7,8 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import GridSearchCV, train_test_split
+import torch
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
 import sknas
 from sknas import NASTextClassifier, NASTextRegressor
@@ -261,3 +262,43 @@ def test_unknown_units_are_a_clear_error(sms):
     model = sknas.AutoModel(inputs=text, outputs=sknas.ClassificationHead()(out), max_trials=1)
     with pytest.raises(sknas.GraphError, match="subword"):
         model.fit(texts[:100], labels[:100])
+
+
+def _weighted_ngrams(**kwargs):
+    inp = sknas.TextInput(representation="ngram", analyzer="word", max_tokens=300)
+    linear = sknas.DenseBlock(num_layers=0)(sknas.NaiveBayesWeighting()(inp))
+    out = sknas.ClassificationHead()(linear)
+    return sknas.AutoModel(
+        inputs=inp, outputs=out, max_trials=1, epochs=2, ensemble_size=1, random_state=0, **kwargs
+    )
+
+
+def test_naive_bayes_weights_come_from_the_rows_each_network_is_fitted_on(sms):
+    """With cross-validation each fold's network weighs n-grams by the labels of its own
+    training rows, never by those it is scored on; the refit final model by every row's."""
+    from sknas.nn.layers.text import LogCountRatio
+
+    X, y = sms[0][:300], sms[1][:300]
+    codes = (y == "spam").astype(int)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    bagged = _weighted_ngrams(cv=folds).fit(X, y)
+    assert bagged.refit_status_ == "bagged"
+    tfidf = bagged.input_adapters_[0].vectorizer_.transform(X)
+    expected = LogCountRatio(tfidf.shape[1])
+    members = bagged.model_.module_.members
+    assert len(members) == len(folds)
+    for member, (train, _) in zip(members, folds):
+        expected.fit_ratios(tfidf[train], codes[train], 2)
+        torch.testing.assert_close(member.blocks["nb_weighting_1"].ratio, expected.ratio)
+    expected.fit_ratios(tfidf, codes, 2)
+    assert not any(
+        torch.allclose(m.blocks["nb_weighting_1"].ratio, expected.ratio) for m in members
+    )
+
+    refit = _weighted_ngrams().fit(X, y)
+    assert refit.refit_status_ == "refit"
+    tfidf = refit.input_adapters_[0].vectorizer_.transform(X)
+    expected = LogCountRatio(tfidf.shape[1])
+    expected.fit_ratios(tfidf, codes, 2)
+    torch.testing.assert_close(refit.model_.module_.blocks["nb_weighting_1"].ratio, expected.ratio)
+    assert_network_probabilities(refit, X[:20])

@@ -118,6 +118,36 @@ class GraphModule(nn.Module):
             self.blocks[_key(node.name)] = module
             self.plan.append((node.name, list(node.inputs), isinstance(module, SequenceModule)))
         self.output_infos = [infos[name] for name in spec.outputs]
+        self.label_fitted = [
+            self._label_source(name, inputs, targets)
+            for name, inputs, _ in self.plan
+            if hasattr(self.blocks[_key(name)], "fit_ratios")
+        ]
+
+    def _label_source(
+        self, name: str, inputs: list[str], targets: dict[str, TensorInfo]
+    ) -> tuple[str, str, str, int]:
+        """For a node set from the training labels (a naive Bayes weighting): its module
+        key, the graph input it reads, the classification head whose labels set it and that
+        head's classes; a GraphError when it reads another node or feeds other heads."""
+        feeds, frontier = set(), {name}
+        while frontier:
+            frontier = {n for n, ins, _ in self.plan if frontier & set(ins)} - feeds
+            feeds |= frontier
+        heads = [head for head in self.output_names if head in feeds]
+        if inputs[0] not in self.input_names or len(heads) != 1:
+            raise GraphError(
+                f"{name} (NaiveBayesWeighting) must read a TextInput directly and feed one "
+                f"classification head; it reads {inputs[0]!r} and feeds {heads}. Apply it "
+                f"to the TextInput, on a path to a single ClassificationHead."
+            )
+        target = targets[heads[0]]
+        if target.kind != "classification":
+            raise GraphError(
+                f"{name} (NaiveBayesWeighting) feeds {heads[0]!r}, a {target.kind} head; its "
+                f"weights come from class labels, so it needs a ClassificationHead."
+            )
+        return _key(name), inputs[0], heads[0], target.shape[0]
 
     def forward(self, *args: torch.Tensor, **kwargs: torch.Tensor):
         values = dict(zip(self.input_names, args))

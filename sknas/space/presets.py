@@ -270,10 +270,14 @@ def text_graph(task: str) -> Graph:
 
 def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
     """TF-IDF character n-grams into one hidden layer (strong on small data), word n-grams
-    into a linear model, fastText (hashed word and character n-grams, averaged embeddings, a
-    linear classifier, a decaying rate), and a word-level 1-D CNN.
+    into a linear model (for a classifier on naive Bayes weighted n-grams, NBSVM's
+    features), fastText (hashed word and character n-grams, averaged embeddings, a linear
+    classifier, a decaying rate), and a word-level 1-D CNN.
     """
     inp, block, head = "text_input_1", "text_block_1", graph.output_names[0]
+    # the weighting is asked where the graph's one TextBlock feeds one classification head
+    text_blocks = [n for n in graph.order if isinstance(getattr(n, "block", None), TextBlock)]
+    weighted = [graph.consumers(n) for n in text_blocks] == [[ClassificationHead.type_name]]
     training = {
         "training/optimizer": "adam",
         "training/learning_rate": 1e-3,
@@ -295,13 +299,16 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
         f"{head}/dropout": 0.0,
         **training,
     }
-    # no hidden layer: no width
+    # no hidden layer: no width; for a classifier on naive Bayes weighted n-grams (NBSVM)
     ngram_linear = {
         **{k: v for k, v in ngram_mlp.items() if k != f"{dense}/num_units"},
         f"{inp}/analyzer": "word",
         f"{dense}/num_layers": 0,
         "training/learning_rate": 3e-3,
     }
+    if weighted:
+        ngram_mlp[f"{block}/nb_weighting"] = False
+        ngram_linear[f"{block}/nb_weighting"] = True
     fasttext = {
         f"{inp}/representation": "hashed",
         f"{inp}/analyzer": "word+char",

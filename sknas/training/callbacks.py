@@ -1,4 +1,5 @@
-"""skorch callbacks: pruning bridge, time-budget and Ctrl-C guards, divergence guard."""
+"""skorch callbacks: pruning bridge, time-budget and Ctrl-C guards, divergence guard, and the
+layers set from the training labels."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 from optuna.exceptions import TrialPruned
 from skorch.callbacks import Callback
 
-__all__ = ["DivergenceGuard", "PruningReporter", "StopOnRequest", "TimeLimit"]
+__all__ = [
+    "DivergenceGuard",
+    "FitLabelStatistics",
+    "PruningReporter",
+    "StopOnRequest",
+    "TimeLimit",
+]
 
 
 class PruningReporter(Callback):
@@ -111,3 +118,20 @@ class DivergenceGuard(Callback):
                 f"training diverged: the loss became {loss} in epoch {len(net.history)}; "
                 f"a lower learning rate usually helps."
             )
+
+
+class FitLabelStatistics(Callback):
+    """Before training, set the layers of the network that are computed from the training
+    labels (a :class:`~sknas.NaiveBayesWeighting`'s ratios) from the rows being fitted.
+
+    Each fit sets them again from its own rows: a trial's network from its training rows (a
+    fold's, with cross-validation), the final model from every row it is refit on, so that
+    validation labels never reach them.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs) -> None:
+        module = net.module_
+        for key, source, head, n_classes in getattr(module, "label_fitted", ()):
+            x = X[source] if isinstance(X, dict) else X
+            labels = y[head] if isinstance(y, dict) else y
+            module.blocks[key].fit_ratios(x, labels, n_classes)

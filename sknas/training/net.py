@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
 from ..space.training import LR_SCHEDULES
+from .callbacks import FitLabelStatistics
 
 __all__ = [
     "MultiTaskLoss",
@@ -291,7 +292,7 @@ def make_net(
     skorch.NeuralNetClassifier, skorch.NeuralNetRegressor or skorch.NeuralNet
     """
     training = spec.training
-    own: list[tuple[str, Callback]] = []
+    own: list[tuple[str, Callback]] = [("label_statistics", FitLabelStatistics())]
     if valid is not None and objective is not None:
         own.append(
             ("score", EpochScoring(objective, lower_is_better=False, name="score", on_train=False))

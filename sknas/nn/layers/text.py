@@ -9,8 +9,11 @@ padded positions out, so that more or less padding does not change what a networ
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import torch
+from scipy import sparse
 from torch import nn
 
 from ...exceptions import GraphError
@@ -94,6 +97,50 @@ def build_ngram_embedding(config, infos, target):
     info = _text(infos[0], "hashed", "NgramEmbedding", "hashed n-grams")
     dim = config["embedding_dim"]
     return NgramBag(info.meta["buckets"], dim, config["dropout"]), vector(dim)
+
+
+class LogCountRatio(nn.Module):
+    """TF-IDF n-gram vectors ``(n, features)`` with each feature scaled by its naive Bayes
+    log-count ratio (Wang and Manning's NBSVM features, 2012).
+
+    A feature's ratio compares how often it occurs in the texts of a class and in the
+    others: ``log((p / |p|) / (q / |q|))`` with ``p`` and ``q`` its counts of texts (plus one)
+    in the class and outside it. With several classes (or labels) each is compared with the
+    rest and the largest magnitude is kept, so that features telling any class apart weigh
+    more. The ratios are a buffer, one per feature, set from the labels of the rows the
+    network is fitted on (:meth:`fit_ratios`, called by the training) and 1 until then.
+
+    Parameters
+    ----------
+    width : int
+        Features.
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.register_buffer("ratio", torch.ones(width))
+
+    def fit_ratios(self, x: Any, labels: Any, n_classes: int) -> None:
+        """Set the ratios from the rows ``x`` (sparse or dense TF-IDF vectors) and their
+        ``labels``: class codes below ``n_classes``, or a 0/1 indicator matrix of labels."""
+        present = sparse.csr_matrix(x, dtype=np.float64)
+        present.data = (present.data > 0).astype(np.float64)
+        labels = np.asarray(labels)
+        if labels.ndim == 1:
+            labels = np.eye(n_classes)[labels.astype(np.int64)]
+        inside = np.asarray(present.T @ labels) + 1.0
+        outside = np.asarray(present.sum(axis=0)).T - inside + 2.0
+        ratio = np.log(inside / inside.sum(axis=0)) - np.log(outside / outside.sum(axis=0))
+        self.ratio.copy_(torch.as_tensor(np.abs(ratio).max(axis=1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.ratio
+
+
+@builds("nb_weighting")
+def build_nb_weighting(config, infos, target):
+    info = _text(infos[0], "ngram", "NaiveBayesWeighting", "TF-IDF n-grams")
+    return LogCountRatio(info.shape[0]), info
 
 
 class SequenceConv(SequenceModule):

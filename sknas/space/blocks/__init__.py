@@ -14,7 +14,7 @@ from .preprocessing import (
     NumericEmbedding,
 )
 from .resnet import ResNetBlock
-from .text import Embedding, NgramEmbedding, RNNBlock, TransformerBlock
+from .text import Embedding, NaiveBayesWeighting, NgramEmbedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ImageInput",
     "Input",
     "Merge",
+    "NaiveBayesWeighting",
     "NgramEmbedding",
     "Node",
     "Normalization",

@@ -13,6 +13,7 @@ from ..spec import NodeSpec, TensorInfo
 from .base import Block, Head, one_of
 from .conv import ConvBlock
 from .dense import DenseBlock, TabMBlock
+from .heads import ClassificationHead
 from .merge import SpatialReduction, TemporalReduction
 from .preprocessing import (
     CategoricalEncoding,
@@ -21,7 +22,7 @@ from .preprocessing import (
     NumericEmbedding,
 )
 from .resnet import ResNetBlock
-from .text import Embedding, NgramEmbedding, RNNBlock, TransformerBlock
+from .text import Embedding, NaiveBayesWeighting, NgramEmbedding, RNNBlock, TransformerBlock
 from .xception import XceptionBlock
 
 __all__ = ["SMALL_IMAGE", "ImageBlock", "TabularBlock", "TextBlock"]
@@ -241,23 +242,31 @@ class TextBlock(Block):
     """A whole text network, following the representation the TextInput sampled.
 
     On TF-IDF n-grams: the n-gram dense path (a :class:`DenseBlock`, 0 to 2 layers, 0 being a
-    linear model). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path
-    (with 0 layers, fastText). On token sequences: an :class:`Embedding`, then a
-    convolutional, recurrent or transformer family, then a :class:`TemporalReduction`.
+    linear model), for a classifier optionally after a :class:`NaiveBayesWeighting` (NBSVM's
+    features). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path (with 0
+    layers, fastText). On token sequences: an :class:`Embedding`, then a convolutional,
+    recurrent or transformer family, then a :class:`TemporalReduction`.
 
     Parameters
     ----------
     block_type : {"cnn", "rnn", "transformer"}, hyperparameter or None, default=None
         The sequence family; None searches all three. Unused on n-grams.
+    nb_weighting : bool, hyperparameter or None, default=None
+        Put a :class:`NaiveBayesWeighting` before the n-gram dense path. None searches both
+        where the block feeds one :class:`ClassificationHead` only, and means False
+        elsewhere; True elsewhere is a GraphError. Unused on hashed n-grams and sequences.
     name : str, optional
         Block name.
     """
 
     type_name = "text_block"
 
-    def __init__(self, *, block_type: Any = None, name: str | None = None) -> None:
+    def __init__(
+        self, *, block_type: Any = None, nb_weighting: Any = None, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
         self.block_type = block_type
+        self.nb_weighting = nb_weighting
 
     def expand(
         self,
@@ -267,18 +276,22 @@ class TextBlock(Block):
         input_infos: Sequence[TensorInfo | None],
         consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
+        self._check_weighting(consumers)
         info = input_infos[0]
         representation = None if info is None else info.meta.get("representation")
         dense = DenseBlock(num_layers=Int(0, 2), num_units=Choice([64, 128, 256]))
         if representation in (None, "ngram"):
-            return chain(hp, name, inputs, [("dense_block", dense)])
+            parts: list[tuple[str, Block]] = [("dense_block", dense)]
+            if self._weighted(hp, consumers):
+                parts.insert(0, ("nb_weighting", NaiveBayesWeighting()))
+            return chain(hp, name, inputs, parts)
         if representation == "hashed":
             bag = NgramEmbedding()
             return chain(hp, name, inputs, [("ngram_embedding", bag), ("dense_block", dense)])
         family = hp.get(
             "block_type", self.block_type, Choice(list(TEXT_FAMILIES)), one_of(*TEXT_FAMILIES)
         )
-        parts: list[tuple[str, Block]] = [("embedding", Embedding())]
+        parts = [("embedding", Embedding())]
         if family == "cnn":
             parts.append(("conv_block", ConvBlock(max_pooling=False)))
         elif family == "rnn":
@@ -287,3 +300,25 @@ class TextBlock(Block):
             parts.append(("transformer_block", TransformerBlock()))
         parts.append(("temporal_reduction", TemporalReduction()))
         return chain(hp, name, inputs, parts)
+
+    def _weighted(self, hp, consumers: Sequence[str]) -> bool:
+        """Whether the n-gram path starts with a naive Bayes weighting: searched (or asked
+        for) where the block feeds one classification head only."""
+        boolean = (lambda v: isinstance(v, bool), "a bool")
+        classifies = list(consumers) == [ClassificationHead.type_name]
+        return hp.get("nb_weighting", self.nb_weighting, Bool() if classifies else False, boolean)
+
+    def _check_weighting(self, consumers: Sequence[str]) -> None:
+        """A GraphError when a weighting is asked for where no classification head alone
+        reads the block, whatever representation the trial samples."""
+        if (
+            self.nb_weighting is not None
+            and list(consumers) != [ClassificationHead.type_name]
+            and True in possible_values(self.nb_weighting)
+        ):
+            raise GraphError(
+                f"TextBlock(nb_weighting={self.nb_weighting!r}) may weigh n-grams by their "
+                f"class labels, which needs the block to feed one ClassificationHead only; "
+                f"it feeds {list(consumers) or 'nothing'}. Use nb_weighting=False, or connect "
+                f"the block to a single ClassificationHead."
+            )

@@ -8,7 +8,7 @@ from ...hyperparameters import Choice, Int
 from ..registry import register
 from .base import Block, one_of, positive_int, probability
 
-__all__ = ["Embedding", "NgramEmbedding", "RNNBlock", "TransformerBlock"]
+__all__ = ["Embedding", "NaiveBayesWeighting", "NgramEmbedding", "RNNBlock", "TransformerBlock"]
 
 boolean = (lambda v: isinstance(v, bool), "a bool")
 
@@ -67,6 +67,31 @@ class NgramEmbedding(Embedding):
 
     type_name = "ngram_embedding"
     widths = (8, 16, 32)
+
+
+@register
+class NaiveBayesWeighting(Block):
+    """TF-IDF n-grams with each feature scaled by its naive Bayes log-count ratio, the
+    features of NBSVM (Wang and Manning 2012), for a classifier.
+
+    A feature's ratio compares how often texts of a class contain it with how often the
+    others do; with several classes each is compared with the rest and the largest
+    magnitude is kept. The ratios are computed from the class labels of the rows each
+    network is fitted on (a trial's training rows, each fold's with ``cv``, every row for the
+    final model), so that validation labels never reach them, and travel with the network
+    (exports included).
+
+    Apply it to a TextInput with ``representation="ngram"``, on a path to one
+    :class:`ClassificationHead` (a :class:`DenseBlock` with 0 layers after it makes NBSVM's
+    linear model).
+
+    Parameters
+    ----------
+    name : str, optional
+        Block name.
+    """
+
+    type_name = "nb_weighting"
 
 
 @register
