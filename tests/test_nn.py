@@ -415,7 +415,7 @@ def test_naive_bayes_weights_are_log_count_ratios_by_hand():
     x = np.array([[0.7, 0.0], [0.2, 0.9], [0.0, 0.4], [0.0, 1.0]])
     layer = LogCountRatio(2)
     torch.testing.assert_close(layer(torch.ones(1, 2)), torch.ones(1, 2))
-    layer.fit_ratios(x, np.array([0, 0, 1, 1]), 2)
+    layer.fit_ratios(x, np.array([0, 0, 1, 1]))
     expected = [abs(np.log(5 / 12)), np.log(15 / 8)]
     torch.testing.assert_close(layer.ratio, torch.tensor(expected, dtype=torch.float32))
     torch.testing.assert_close(
@@ -426,14 +426,34 @@ def test_naive_bayes_weights_are_log_count_ratios_by_hand():
     # the rest, the largest magnitude kept
     x = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
     codes = np.array([0, 1, 2])
-    layer.fit_ratios(x, codes, 3)
+    layer.fit_ratios(x, codes)
     by_codes = layer.ratio.clone()
-    layer.fit_ratios(x, np.eye(3)[codes], 3)
+    layer.fit_ratios(x, np.eye(3)[codes])
     torch.testing.assert_close(layer.ratio, by_codes)
     # against class 2: p = (1, 2), q = (3, 3); against class 0 (or 1): p = (2, 2), q = (2, 3)
     assert by_codes[0].item() == pytest.approx(abs(np.log((1 / 3) / (3 / 6))))
     assert by_codes[1].item() == pytest.approx(np.log((2 / 3) / (3 / 6)))
     assert abs(np.log((2 / 4) / (2 / 5))) < by_codes[0].item()
+
+
+def test_naive_bayes_weights_leave_out_what_the_rows_do_not_show():
+    """A class missing from the rows (a fold without it) is left out, a constant label says
+    nothing, and an n-gram that no row contains gets 0."""
+    from sknas.nn.layers.text import LogCountRatio
+
+    x = np.array([[0.7, 0.0, 0.0], [0.2, 0.9, 0.0], [0.0, 0.4, 0.0], [0.0, 1.0, 0.0]])
+    two, three = LogCountRatio(3), LogCountRatio(3)
+    two.fit_ratios(x, np.array([0, 0, 1, 1]))
+    # codes of three classes, the third absent: the same as the two classes seen
+    three.fit_ratios(x, np.array([0, 0, 2, 2]))
+    torch.testing.assert_close(three.ratio, two.ratio)
+    assert two.ratio[2].item() == 0.0 and two.ratio[:2].min().item() > 0
+    # as labels: a label no row has (or every row has) is left out
+    three.fit_ratios(x, np.array([[1, 0, 1], [1, 0, 1], [0, 0, 1], [0, 0, 1]]))
+    torch.testing.assert_close(three.ratio, two.ratio)
+    # nothing to compare: 1, but still 0 for the n-gram no row contains
+    three.fit_ratios(x, np.zeros(4, dtype=int))
+    torch.testing.assert_close(three.ratio, torch.tensor([1.0, 1.0, 0.0]))
 
 
 @pytest.mark.parametrize(

@@ -119,8 +119,8 @@ def _preset_cases():
         for n_samples, device in [(100, "cpu"), (20000, "cuda")]:
             yield pytest.param(
                 presets.text_graph(task),
-                lambda graph, n=n_samples, device=device: presets.text_first_trials(
-                    graph, n, device
+                lambda graph, n=n_samples, device=device, task=task: presets.text_first_trials(
+                    graph, n, device, weighted=task == "classification"
                 ),
                 _text_info,
                 id=f"text-{task}-{n_samples}-{device}",
@@ -280,6 +280,21 @@ def test_hyperblock_first_trials_keep_blocks_with_overlapping_names_apart():
             assert mine == {
                 k.split("/", 1)[1]: v for k, v in preset.items() if k.startswith("tabular_block_1/")
             }
+
+
+def test_hyperblock_first_trials_weigh_ngrams_of_each_block_that_classifies():
+    """Each TextBlock feeding one classification head gets the classifier's first trials (the
+    linear one on naive Bayes weighted n-grams); one feeding a regression head does not."""
+    texts = [sknas.TextInput(name=f"text{i}") for i in range(3)]
+    heads = [
+        sknas.ClassificationHead(name="a")(sknas.TextBlock(name="ta")(texts[0])),
+        sknas.ClassificationHead(name="b")(sknas.TextBlock(name="tb")(texts[1])),
+        sknas.RegressionHead(name="c")(sknas.TextBlock(name="tc")(texts[2])),
+    ]
+    trials = presets.hyperblock_first_trials(Graph(texts, heads), 100, [None] * 3)
+    assert [trial.get("ta/nb_weighting") for trial in trials[:2]] == [False, True]
+    assert [trial.get("tb/nb_weighting") for trial in trials[:2]] == [False, True]
+    assert not any(key.startswith("tc/nb") for trial in trials for key in trial)
 
 
 def test_graphs_without_hyperblocks_on_inputs_have_no_first_trials():

@@ -288,9 +288,9 @@ def test_naive_bayes_weights_come_from_the_rows_each_network_is_fitted_on(sms):
     members = bagged.model_.module_.members
     assert len(members) == len(folds)
     for member, (train, _) in zip(members, folds):
-        expected.fit_ratios(tfidf[train], codes[train], 2)
+        expected.fit_ratios(tfidf[train], codes[train])
         torch.testing.assert_close(member.blocks["nb_weighting_1"].ratio, expected.ratio)
-    expected.fit_ratios(tfidf, codes, 2)
+    expected.fit_ratios(tfidf, codes)
     assert not any(
         torch.allclose(m.blocks["nb_weighting_1"].ratio, expected.ratio) for m in members
     )
@@ -299,6 +299,40 @@ def test_naive_bayes_weights_come_from_the_rows_each_network_is_fitted_on(sms):
     assert refit.refit_status_ == "refit"
     tfidf = refit.input_adapters_[0].vectorizer_.transform(X)
     expected = LogCountRatio(tfidf.shape[1])
-    expected.fit_ratios(tfidf, codes, 2)
+    expected.fit_ratios(tfidf, codes)
     torch.testing.assert_close(refit.model_.module_.blocks["nb_weighting_1"].ratio, expected.ratio)
     assert_network_probabilities(refit, X[:20])
+
+
+def test_naive_bayes_weights_of_a_two_headed_model_come_from_its_heads_training_labels(sms):
+    """With two inputs and two heads (data and targets keyed by name), the weighting on the
+    classifier's branch is set from that head's labels on the rows trained on: here X, not
+    the separate validation data, which a final model keeping its trial's weights holds."""
+    from sknas.nn.layers.text import LogCountRatio
+
+    texts, labels = sms[0][:300], sms[1][:300]
+    lengths = np.array([[len(t)] for t in texts], dtype=float)
+    message = sknas.TextInput(name="message", representation="ngram", max_tokens=300)
+    size = sknas.TabularInput(name="size")
+    spam = sknas.ClassificationHead(name="spam")(sknas.TextBlock(nb_weighting=True)(message))
+    words = sknas.RegressionHead(name="words")(sknas.DenseBlock()(size))
+    model = sknas.AutoModel(
+        inputs=[message, size],
+        outputs=[spam, words],
+        max_trials=1,
+        epochs=2,
+        refit=False,
+        ensemble_size=1,
+        random_state=0,
+    )
+    X = {"message": texts[:200], "size": lengths[:200]}
+    X_val = {"message": texts[200:], "size": lengths[200:]}
+    y = {"spam": labels[:200], "words": lengths[:200, 0] / 10}
+    y_val = {"spam": labels[200:], "words": lengths[200:, 0] / 10}
+    model.fit(X, y, validation_data=(X_val, y_val))
+    assert model.refit_status_ == "trial_weights"
+    tfidf = model.input_adapters_[0].vectorizer_.transform(texts[:200])
+    expected = LogCountRatio(tfidf.shape[1])
+    expected.fit_ratios(tfidf, (labels[:200] == "spam").astype(int))
+    layer = model.model_.module_.blocks["text_block_1__nb_weighting"]
+    torch.testing.assert_close(layer.ratio, expected.ratio)

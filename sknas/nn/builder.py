@@ -76,6 +76,14 @@ class GraphModule(nn.Module):
     target_infos : sequence of TensorInfo
         What each head predicts, in ``spec.outputs`` order.
 
+    Attributes
+    ----------
+    label_fitted : list of (str, str, str)
+        The modules set from the training labels before each fit (a
+        :class:`~sknas.NaiveBayesWeighting`'s ratios, by the training's
+        ``FitLabelStatistics``): each one's key in ``blocks``, the input it reads and the
+        head whose labels set it.
+
     Notes
     -----
     ``forward`` takes the inputs positionally (in ``spec.inputs`` order) or by name, and
@@ -126,10 +134,10 @@ class GraphModule(nn.Module):
 
     def _label_source(
         self, name: str, inputs: list[str], targets: dict[str, TensorInfo]
-    ) -> tuple[str, str, str, int]:
+    ) -> tuple[str, str, str]:
         """For a node set from the training labels (a naive Bayes weighting): its module
-        key, the graph input it reads, the classification head whose labels set it and that
-        head's classes; a GraphError when it reads another node or feeds other heads."""
+        key, the graph input it reads and the classification head whose labels set it; a
+        GraphError when it reads another node or feeds other heads."""
         feeds, frontier = set(), {name}
         while frontier:
             frontier = {n for n, ins, _ in self.plan if frontier & set(ins)} - feeds
@@ -147,7 +155,7 @@ class GraphModule(nn.Module):
                 f"{name} (NaiveBayesWeighting) feeds {heads[0]!r}, a {target.kind} head; its "
                 f"weights come from class labels, so it needs a ClassificationHead."
             )
-        return _key(name), inputs[0], heads[0], target.shape[0]
+        return _key(name), inputs[0], heads[0]
 
     def forward(self, *args: torch.Tensor, **kwargs: torch.Tensor):
         values = dict(zip(self.input_names, args))

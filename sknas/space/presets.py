@@ -268,16 +268,33 @@ def text_graph(task: str) -> Graph:
     return Graph(inp, _head(task)(TextBlock()(inp)))
 
 
-def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[str, Any]]:
+def text_first_trials(
+    graph: Graph, n_samples: int, device: str, weighted: bool = False
+) -> list[dict[str, Any]]:
     """TF-IDF character n-grams into one hidden layer (strong on small data), word n-grams
-    into a linear model (for a classifier on naive Bayes weighted n-grams, NBSVM's
-    features), fastText (hashed word and character n-grams, averaged embeddings, a linear
+    into a linear model (for a classifier on naive Bayes scaled n-grams, as NBSVM scales
+    them), fastText (hashed word and character n-grams, averaged embeddings, a linear
     classifier, a decaying rate), and a word-level 1-D CNN.
+
+    Parameters
+    ----------
+    graph : Graph
+        The space; its first head is the text block's.
+    n_samples : int
+        Texts the search trains on.
+    device : str
+        Where the trials train.
+    weighted : bool, default=False
+        Whether the text block searches a naive Bayes weighting (it feeds one classification
+        head only, :meth:`TextBlock.weighs`): the linear trial then uses it, the one-layer
+        trial does not.
+
+    Returns
+    -------
+    list of dict
+        Each trial's parameters, named as the default text space samples them.
     """
     inp, block, head = "text_input_1", "text_block_1", graph.output_names[0]
-    # the weighting is asked where the graph's one TextBlock feeds one classification head
-    text_blocks = [n for n in graph.order if isinstance(getattr(n, "block", None), TextBlock)]
-    weighted = [graph.consumers(n) for n in text_blocks] == [[ClassificationHead.type_name]]
     training = {
         "training/optimizer": "adam",
         "training/learning_rate": 1e-3,
@@ -342,21 +359,30 @@ def text_first_trials(graph: Graph, n_samples: int, device: str) -> list[dict[st
 
 
 #: for each hyperblock: the input it reads in a task's default graph, the names that graph
-#: gives the two, and that task's first trials as a function of (graph, rows, input info,
-#: device)
+#: gives the two, and that task's first trials as a function of (graph, the block's node,
+#: rows, input info, device)
 _HYPERBLOCK_PRESETS: dict[type, tuple[type, str, str, Callable[..., list[dict[str, Any]]]]] = {
-    TabularBlock: (TabularInput, "tabular_input_1", "tabular_block_1", tabular_first_trials),
+    TabularBlock: (
+        TabularInput,
+        "tabular_input_1",
+        "tabular_block_1",
+        lambda graph, node, n_samples, info, device: tabular_first_trials(
+            graph, n_samples, info, device
+        ),
+    ),
     ImageBlock: (
         ImageInput,
         "image_input_1",
         "image_block_1",
-        lambda graph, n_samples, info, device: image_first_trials(graph, info, device),
+        lambda graph, node, n_samples, info, device: image_first_trials(graph, info, device),
     ),
     TextBlock: (
         TextInput,
         "text_input_1",
         "text_block_1",
-        lambda graph, n_samples, info, device: text_first_trials(graph, n_samples, device),
+        lambda graph, node, n_samples, info, device: text_first_trials(
+            graph, n_samples, device, TextBlock.weighs(graph.consumers(node))
+        ),
     ),
 }
 
@@ -410,7 +436,7 @@ def hyperblock_first_trials(
         per_block.append(
             [
                 {_renamed(key, names): value for key, value in trial.items()}
-                for trial in presets(graph, n_samples, info, device)
+                for trial in presets(graph, node, n_samples, info, device)
             ]
         )
     trials: list[dict[str, Any]] = []

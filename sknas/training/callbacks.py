@@ -130,8 +130,11 @@ class FitLabelStatistics(Callback):
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs) -> None:
+        if len(net.history):
+            # a further partial_fit trains on: its weights were learned with these ratios
+            return
         module = net.module_
-        for key, source, head, n_classes in getattr(module, "label_fitted", ()):
+        for key, source, head in getattr(module, "label_fitted", ()):
             x = X[source] if isinstance(X, dict) else X
             labels = y[head] if isinstance(y, dict) else y
-            module.blocks[key].fit_ratios(x, labels, n_classes)
+            module.blocks[key].fit_ratios(x, labels)

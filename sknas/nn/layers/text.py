@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from scipy import sparse
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from torch import nn
 
 from ...exceptions import GraphError
@@ -100,12 +101,14 @@ def build_ngram_embedding(config, infos, target):
 
 
 class LogCountRatio(nn.Module):
-    """TF-IDF n-gram vectors ``(n, features)`` with each feature scaled by its naive Bayes
-    log-count ratio (Wang and Manning's NBSVM features, 2012).
+    """TF-IDF n-gram vectors ``(n, features)`` with each feature scaled by the magnitude of
+    its naive Bayes log-count ratio (the scaling of Wang and Manning's NBSVM, 2012).
 
     A feature's ratio compares how often it occurs in the texts of a class and in the
-    others: ``log((p / |p|) / (q / |q|))`` with ``p`` and ``q`` its counts of texts (plus one)
-    in the class and outside it. With several classes (or labels) each is compared with the
+    others: ``log((p / |p|) / (q / |q|))`` with ``p`` and ``q`` its numbers of texts (plus
+    one) in the class and outside it, as scikit-learn's ``MultinomialNB`` and
+    ``ComplementNB`` estimate them on whether each feature occurs. Its sign is dropped (the
+    layer after can take it). With several classes, or labels, each is compared with the
     rest and the largest magnitude is kept, so that features telling any class apart weigh
     more. The ratios are a buffer, one per feature, set from the labels of the rows the
     network is fitted on (:meth:`fit_ratios`, called by the training) and 1 until then.
@@ -113,25 +116,41 @@ class LogCountRatio(nn.Module):
     Parameters
     ----------
     width : int
-        Features.
+        Number of TF-IDF features.
     """
 
     def __init__(self, width: int) -> None:
         super().__init__()
         self.register_buffer("ratio", torch.ones(width))
 
-    def fit_ratios(self, x: Any, labels: Any, n_classes: int) -> None:
-        """Set the ratios from the rows ``x`` (sparse or dense TF-IDF vectors) and their
-        ``labels``: class codes below ``n_classes``, or a 0/1 indicator matrix of labels."""
-        present = sparse.csr_matrix(x, dtype=np.float64)
-        present.data = (present.data > 0).astype(np.float64)
+    def fit_ratios(self, x: Any, labels: Any) -> None:
+        """Set the ratios from the rows a network is fitted on.
+
+        A class (or label) missing from the rows is left out; with fewer than two classes
+        seen (every label constant) the ratios stay 1. A feature that occurs in none of the
+        rows gets 0: nothing was learned about it.
+
+        Parameters
+        ----------
+        x : sparse matrix or ndarray of shape (n_samples, width)
+            TF-IDF vectors; only whether each feature occurs counts.
+        labels : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Class codes, or a 0/1 indicator matrix of labels.
+        """
+        present = (sparse.csr_matrix(x) > 0).astype(np.float64)
         labels = np.asarray(labels)
-        if labels.ndim == 1:
-            labels = np.eye(n_classes)[labels.astype(np.int64)]
-        inside = np.asarray(present.T @ labels) + 1.0
-        outside = np.asarray(present.sum(axis=0)).T - inside + 2.0
-        ratio = np.log(inside / inside.sum(axis=0)) - np.log(outside / outside.sum(axis=0))
-        self.ratio.copy_(torch.as_tensor(np.abs(ratio).max(axis=1)))
+        columns = [labels] if labels.ndim == 1 else list(labels.T)
+        ratios = [
+            np.abs(
+                MultinomialNB(alpha=1.0).fit(present, column).feature_log_prob_
+                + ComplementNB(alpha=1.0).fit(present, column).feature_log_prob_
+            ).max(axis=0)
+            for column in columns
+            if len(np.unique(column)) > 1
+        ]
+        ratio = np.max(ratios, axis=0) if ratios else np.ones(present.shape[1])
+        ratio[np.asarray(present.sum(axis=0)).ravel() == 0] = 0.0
+        self.ratio.copy_(torch.as_tensor(ratio))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.ratio

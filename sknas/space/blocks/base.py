@@ -9,8 +9,9 @@ from ...exceptions import GraphError
 from ..sampling import HyperparameterSampler
 from ..spec import NodeSpec, TensorInfo
 
-__all__ = ["Block", "Head", "Input", "Node", "positive_int", "probability"]
+__all__ = ["Block", "Head", "Input", "Node", "boolean", "positive_int", "probability"]
 
+boolean = (lambda v: isinstance(v, bool), "a bool")
 positive_int = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "an int > 0")
 non_negative_int = (
     lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,

@@ -6,11 +6,10 @@ from typing import Any
 
 from ...hyperparameters import Bool, Choice, Int
 from ..registry import register
-from .base import Block, positive_int, probability
+from .base import Block, boolean, positive_int, probability
 
 __all__ = ["ConvBlock"]
 
-boolean = (lambda v: isinstance(v, bool), "a bool")
 odd_kernel = (
     lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0 and v % 2 == 1,
     "an odd int > 0",

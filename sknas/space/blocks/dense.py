@@ -6,7 +6,7 @@ from typing import Any
 
 from ...hyperparameters import Bool, Choice, Int
 from ..registry import register
-from .base import Block, non_negative_int, one_of, positive_int, probability
+from .base import Block, boolean, non_negative_int, one_of, positive_int, probability
 
 __all__ = ["DenseBlock", "TabMBlock"]
 
@@ -65,7 +65,6 @@ class DenseBlock(Block):
         self.residual = residual
 
     def sample(self, hp):
-        boolean = (lambda v: isinstance(v, bool), "a bool")
         num_layers = hp.get("num_layers", self.num_layers, Int(1, 3), non_negative_int)
         widths = Choice([16, 32, 64, 128, 256, 512])
         units = [

@@ -10,7 +10,7 @@ from ...hyperparameters import Bool, Choice, Int
 from ..registry import get, register
 from ..sampling import possible_values
 from ..spec import NodeSpec, TensorInfo
-from .base import Block, Head, one_of
+from .base import Block, Head, boolean, one_of
 from .conv import ConvBlock
 from .dense import DenseBlock, TabMBlock
 from .heads import ClassificationHead
@@ -206,7 +206,6 @@ class ImageBlock(Block):
         input_infos: Sequence[TensorInfo | None],
         consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
-        boolean = (lambda v: isinstance(v, bool), "a bool")
         info = input_infos[0]
         small = info is not None and max(info.shape[1:]) <= SMALL_IMAGE
         parts: list[tuple[str, Block]] = []
@@ -243,7 +242,7 @@ class TextBlock(Block):
 
     On TF-IDF n-grams: the n-gram dense path (a :class:`DenseBlock`, 0 to 2 layers, 0 being a
     linear model), for a classifier optionally after a :class:`NaiveBayesWeighting` (NBSVM's
-    features). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path (with 0
+    feature scaling). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path (with 0
     layers, fastText). On token sequences: an :class:`Embedding`, then a convolutional,
     recurrent or transformer family, then a :class:`TemporalReduction`.
 
@@ -282,7 +281,8 @@ class TextBlock(Block):
         dense = DenseBlock(num_layers=Int(0, 2), num_units=Choice([64, 128, 256]))
         if representation in (None, "ngram"):
             parts: list[tuple[str, Block]] = [("dense_block", dense)]
-            if self._weighted(hp, consumers):
+            # the weighting reads the input itself: not where the block reads another node
+            if info is not None and self._weighted(hp, consumers):
                 parts.insert(0, ("nb_weighting", NaiveBayesWeighting()))
             return chain(hp, name, inputs, parts)
         if representation == "hashed":
@@ -301,19 +301,24 @@ class TextBlock(Block):
         parts.append(("temporal_reduction", TemporalReduction()))
         return chain(hp, name, inputs, parts)
 
+    @staticmethod
+    def weighs(consumers: Sequence[str]) -> bool:
+        """Whether a TextBlock read by ``consumers`` (registry names) may start its n-gram
+        path with a naive Bayes weighting: it feeds one classification head only."""
+        return list(consumers) == [ClassificationHead.type_name]
+
     def _weighted(self, hp, consumers: Sequence[str]) -> bool:
-        """Whether the n-gram path starts with a naive Bayes weighting: searched (or asked
-        for) where the block feeds one classification head only."""
-        boolean = (lambda v: isinstance(v, bool), "a bool")
-        classifies = list(consumers) == [ClassificationHead.type_name]
-        return hp.get("nb_weighting", self.nb_weighting, Bool() if classifies else False, boolean)
+        """Whether the n-gram path starts with a naive Bayes weighting (searched where
+        :meth:`weighs` allows it)."""
+        default = Bool() if self.weighs(consumers) else False
+        return hp.get("nb_weighting", self.nb_weighting, default, boolean)
 
     def _check_weighting(self, consumers: Sequence[str]) -> None:
-        """A GraphError when a weighting is asked for where no classification head alone
-        reads the block, whatever representation the trial samples."""
+        """A GraphError when a weighting is asked for where :meth:`weighs` rules it out,
+        whatever representation the trial samples."""
         if (
             self.nb_weighting is not None
-            and list(consumers) != [ClassificationHead.type_name]
+            and not self.weighs(consumers)
             and True in possible_values(self.nb_weighting)
         ):
             raise GraphError(

@@ -60,8 +60,8 @@ class TextInput(Input):
         text's n-grams hashed into 65,536 buckets per kind, with TF-IDF weights, for an
         :class:`NgramEmbedding` (fastText). ``"sequence"``: token ids, for
         :class:`Embedding` and sequence blocks. None picks "sequence" when the input feeds an
-        Embedding, "hashed" when it feeds an NgramEmbedding, searches the three when it feeds
-        a TextBlock, else "ngram".
+        Embedding, "hashed" when it feeds an NgramEmbedding, "ngram" when it feeds a
+        NaiveBayesWeighting, searches the three when it feeds a TextBlock, else "ngram".
     analyzer : {"word", "char_wb", "word+char"}, hyperparameter or None, default=None
         n-grams of words (1 to 2), of characters inside word boundaries (2 to 5 for TF-IDF,
         3 to 5 hashed), or both side by side (for TF-IDF, ``max_tokens`` shared half and
@@ -104,6 +104,8 @@ class TextInput(Input):
             default: Any = "sequence"
         elif "ngram_embedding" in consumers:
             default = "hashed"
+        elif "nb_weighting" in consumers:
+            default = "ngram"
         elif "text_block" in consumers:
             default = Choice(list(REPRESENTATIONS))
         else:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ...hyperparameters import Bool, Choice, Float
 from ..registry import register
-from .base import Block, one_of, positive_int
+from .base import Block, boolean, one_of, positive_int
 
 __all__ = ["CategoricalEncoding", "ImageAugmentation", "Normalization", "NumericEmbedding"]
 
@@ -205,7 +205,6 @@ class ImageAugmentation(Block):
         share = (lambda v: isinstance(v, (int, float)) and 0 < v <= 1, "a float in (0, 1]")
         factor = (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a float in [0, 1)")
         degrees = (lambda v: isinstance(v, (int, float)) and 0 <= v <= 180, "0 to 180 degrees")
-        boolean = (lambda v: isinstance(v, bool), "a bool")
         return {
             "percentage": hp.get("percentage", self.percentage, Choice([0.5, 1.0]), share),
             "rotation_range": hp.get(

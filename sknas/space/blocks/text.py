@@ -6,11 +6,9 @@ from typing import Any
 
 from ...hyperparameters import Choice, Int
 from ..registry import register
-from .base import Block, one_of, positive_int, probability
+from .base import Block, boolean, one_of, positive_int, probability
 
 __all__ = ["Embedding", "NaiveBayesWeighting", "NgramEmbedding", "RNNBlock", "TransformerBlock"]
-
-boolean = (lambda v: isinstance(v, bool), "a bool")
 
 
 @register
@@ -71,19 +69,20 @@ class NgramEmbedding(Embedding):
 
 @register
 class NaiveBayesWeighting(Block):
-    """TF-IDF n-grams with each feature scaled by its naive Bayes log-count ratio, the
-    features of NBSVM (Wang and Manning 2012), for a classifier.
+    """TF-IDF n-grams with each feature scaled by the magnitude of its naive Bayes
+    log-count ratio, as NBSVM scales its features (Wang and Manning 2012), for a classifier.
 
     A feature's ratio compares how often texts of a class contain it with how often the
     others do; with several classes each is compared with the rest and the largest
-    magnitude is kept. The ratios are computed from the class labels of the rows each
-    network is fitted on (a trial's training rows, each fold's with ``cv``, every row for the
-    final model), so that validation labels never reach them, and travel with the network
-    (exports included).
+    magnitude is kept. Each network computes the ratios from the class labels of the rows it
+    is fitted on (a trial's training rows, each fold's with ``cv``, every row when the final
+    model is refit; a final model that keeps its trial's weights keeps its ratios), so that
+    validation labels never reach them, and carries them (exports included).
 
     Apply it to a TextInput with ``representation="ngram"``, on a path to one
-    :class:`ClassificationHead` (a :class:`DenseBlock` with 0 layers after it makes NBSVM's
-    linear model).
+    :class:`ClassificationHead`: with a :class:`DenseBlock` of 0 layers after it, a
+    logistic regression on naive Bayes scaled TF-IDF (NBSVM trains a linear SVM on
+    binarized features instead).
 
     Parameters
     ----------
