@@ -336,3 +336,6 @@ def test_naive_bayes_weights_of_a_two_headed_model_come_from_its_heads_training_
     expected.fit_ratios(tfidf, (labels[:200] == "spam").astype(int))
     layer = model.model_.module_.blocks["text_block_1__nb_weighting"]
     torch.testing.assert_close(layer.ratio, expected.ratio)
+    # TF-IDF rows beside another input reach the network dense, at prediction too
+    spam_pred, words_pred = model.predict(X_val)
+    assert set(spam_pred) <= {"ham", "spam"} and words_pred.shape == (100,)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import sparse
 from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import Dataset
@@ -85,6 +86,16 @@ class EpochLog:
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class InputsDataset(Dataset):
+    """skorch's Dataset, with the sparse rows of a dict of inputs (TF-IDF texts beside other
+    inputs) made dense as skorch makes a sparse ``X`` dense."""
+
+    def transform(self, X: Any, y: Any) -> tuple[Any, Any]:
+        if isinstance(X, dict):
+            X = {k: v.toarray().squeeze(0) if sparse.issparse(v) else v for k, v in X.items()}
+        return super().transform(X, y)
 
 
 def per_member(prediction: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -329,7 +340,8 @@ def make_net(
         "optimizer__weight_decay": training["weight_decay"],
         "batch_size": batch,
         "max_epochs": max_epochs,
-        "train_split": predefined_split(Dataset(*valid)) if valid is not None else None,
+        "dataset": InputsDataset,
+        "train_split": predefined_split(InputsDataset(*valid)) if valid is not None else None,
         "iterator_train__shuffle": True,
         "iterator_train__drop_last": drop_last,
         "callbacks": own + list(callbacks),
