@@ -405,55 +405,17 @@ def test_tabm_members_feed_heads_only(table):
         GraphModule(spec, [info], [CLASSES])
 
 
-def test_naive_bayes_weights_are_log_count_ratios_by_hand():
-    """Texts 0 and 1 are class 0, 2 and 3 class 1. Feature 0 occurs in both texts of class 0
-    and none of class 1: counts plus one are p = (1, 3) in class 1, q = (3, 2) outside it,
-    so its ratio is log((1/4) / (3/5)); feature 1 (once in class 0, twice in class 1) gets
-    log((3/4) / (2/5)). TF-IDF values only say whether a feature occurs."""
+def test_naive_bayes_weighting_scales_by_its_ratios_once_set():
     from sknas.nn.layers.text import LogCountRatio
 
-    x = np.array([[0.7, 0.0], [0.2, 0.9], [0.0, 0.4], [0.0, 1.0]])
-    layer = LogCountRatio(2)
-    torch.testing.assert_close(layer(torch.ones(1, 2)), torch.ones(1, 2))
-    layer.fit_ratios(x, np.array([0, 0, 1, 1]))
-    expected = [abs(np.log(5 / 12)), np.log(15 / 8)]
-    torch.testing.assert_close(layer.ratio, torch.tensor(expected, dtype=torch.float32))
-    torch.testing.assert_close(
-        layer(torch.tensor([[2.0, 1.0]])),
-        torch.tensor([[2 * expected[0], expected[1]]], dtype=torch.float32),
-    )
-    # three classes, and the same as a 0/1 indicator matrix of labels: each class against
-    # the rest, the largest magnitude kept
-    x = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
-    codes = np.array([0, 1, 2])
-    layer.fit_ratios(x, codes)
-    by_codes = layer.ratio.clone()
-    layer.fit_ratios(x, np.eye(3)[codes])
-    torch.testing.assert_close(layer.ratio, by_codes)
-    # against class 2: p = (1, 2), q = (3, 3); against class 0 (or 1): p = (2, 2), q = (2, 3)
-    assert by_codes[0].item() == pytest.approx(abs(np.log((1 / 3) / (3 / 6))))
-    assert by_codes[1].item() == pytest.approx(np.log((2 / 3) / (3 / 6)))
-    assert abs(np.log((2 / 4) / (2 / 5))) < by_codes[0].item()
-
-
-def test_naive_bayes_weights_leave_out_what_the_rows_do_not_show():
-    """A class missing from the rows (a fold without it) is left out, a constant label says
-    nothing, and an n-gram that no row contains gets 0."""
-    from sknas.nn.layers.text import LogCountRatio
-
-    x = np.array([[0.7, 0.0, 0.0], [0.2, 0.9, 0.0], [0.0, 0.4, 0.0], [0.0, 1.0, 0.0]])
-    two, three = LogCountRatio(3), LogCountRatio(3)
-    two.fit_ratios(x, np.array([0, 0, 1, 1]))
-    # codes of three classes, the third absent: the same as the two classes seen
-    three.fit_ratios(x, np.array([0, 0, 2, 2]))
-    torch.testing.assert_close(three.ratio, two.ratio)
-    assert two.ratio[2].item() == 0.0 and two.ratio[:2].min().item() > 0
-    # as labels: a label no row has (or every row has) is left out
-    three.fit_ratios(x, np.array([[1, 0, 1], [1, 0, 1], [0, 0, 1], [0, 0, 1]]))
-    torch.testing.assert_close(three.ratio, two.ratio)
-    # nothing to compare: 1, but still 0 for the n-gram no row contains
-    three.fit_ratios(x, np.zeros(4, dtype=int))
-    torch.testing.assert_close(three.ratio, torch.tensor([1.0, 1.0, 0.0]))
+    layer = LogCountRatio(3)
+    x = torch.tensor([[2.0, 1.0, 4.0]])
+    torch.testing.assert_close(layer(x), x)
+    assert not layer.fitted
+    layer.set_ratios(np.array([0.5, 2.0, 0.0]))
+    assert layer.fitted and layer.ratio.dtype == torch.float32
+    torch.testing.assert_close(layer(x), torch.tensor([[1.0, 2.0, 0.0]]))
+    assert set(layer.state_dict()) == {"ratio", "fitted"}
 
 
 @pytest.mark.parametrize(
@@ -471,6 +433,14 @@ def test_naive_bayes_weights_leave_out_what_the_rows_do_not_show():
             ),
             "must read a TextInput directly",
         ),
+        (
+            lambda inp: [
+                sknas.ClassificationHead(name=name)(trunk)
+                for trunk in [sknas.DenseBlock()(sknas.NaiveBayesWeighting()(inp))]
+                for name in ("a", "b")
+            ],
+            r"feeds \['a', 'b'\]",
+        ),
     ],
 )
 def test_naive_bayes_weighting_needs_the_input_and_one_classification_head(make, message, texts):
@@ -480,4 +450,4 @@ def test_naive_bayes_weighting_needs_the_input_and_one_classification_head(make,
     spec = sample(graph, trial, [texts.info_for], TrainingSpace())
     target = VALUES if graph.heads[0].task == "regression" else CLASSES
     with pytest.raises(sknas.GraphError, match=message):
-        GraphModule(spec, [texts.info_for(spec.input_configs()[0])], [target])
+        GraphModule(spec, [texts.info_for(spec.input_configs()[0])], [target] * len(graph.heads))

@@ -501,15 +501,47 @@ def test_text_blocks_weigh_ngrams_for_one_classification_head_only(heads, search
     inp = sknas.TextInput(representation="ngram")
     trunk = sknas.TextBlock()(inp)
     graph = Graph(inp, [head()(trunk) for head in heads])
+    drawn = set()
     for seed in range(8):
         trial = random_trial(seed)
         spec = sample(graph, trial, [_text_info()], TrainingSpace())
         weighted = "nb_weighting" in {node.type for node in spec.nodes}
         assert ("text_block_1/nb_weighting" in trial.params) is searched
         assert weighted == trial.params.get("text_block_1/nb_weighting", False)
-    regression = Graph(
-        inp2 := sknas.TextInput(),
-        sknas.RegressionHead()(sknas.TextBlock(nb_weighting=sknas.Bool())(inp2)),
-    )
-    with pytest.raises(sknas.GraphError, match=r"it feeds \['regression_head'\]"):
-        sample(regression, random_trial(), [_text_info()], TrainingSpace())
+        drawn.add(weighted)
+    assert drawn == ({True, False} if searched else {False})
+
+
+def _weighing_graph(inp, head, trunk=lambda inp: inp, **block):
+    return Graph(inp, head()(sknas.TextBlock(**block)(trunk(inp))))
+
+
+@pytest.mark.parametrize(
+    "make, info, message",
+    [
+        (
+            lambda **block: _weighing_graph(sknas.TextInput(), sknas.RegressionHead, **block),
+            _text_info,
+            r"it feeds \['regression_head'\]",
+        ),
+        (
+            lambda **block: _weighing_graph(
+                sknas.TabularInput(), sknas.ClassificationHead, **block
+            ),
+            lambda: NUMERIC,
+            "it reads a tabular input",
+        ),
+        (
+            lambda **block: _weighing_graph(
+                sknas.TextInput(), sknas.ClassificationHead, sknas.Embedding(), **block
+            ),
+            _text_info,
+            "it reads another block",
+        ),
+    ],
+)
+@pytest.mark.parametrize("weigh", [True, sknas.Bool()], ids=["fixed", "searched"])
+def test_text_blocks_asked_to_weigh_where_they_cannot_are_clear_errors(make, info, message, weigh):
+    graph = make(nb_weighting=weigh)
+    with pytest.raises(sknas.GraphError, match=message):
+        sample(graph, random_trial(), [info()], TrainingSpace())

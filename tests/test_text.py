@@ -13,6 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_sp
 import sknas
 from sknas import NASTextClassifier, NASTextRegressor
 from sknas.data import TextAdapter
+from sknas.training import log_count_ratios
 
 from .checks import CHECKS, assert_network_probabilities
 
@@ -276,31 +277,28 @@ def _weighted_ngrams(**kwargs):
 def test_naive_bayes_weights_come_from_the_rows_each_network_is_fitted_on(sms):
     """With cross-validation each fold's network weighs n-grams by the labels of its own
     training rows, never by those it is scored on; the refit final model by every row's."""
-    from sknas.nn.layers.text import LogCountRatio
-
     X, y = sms[0][:300], sms[1][:300]
     codes = (y == "spam").astype(int)
     folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
     bagged = _weighted_ngrams(cv=folds).fit(X, y)
     assert bagged.refit_status_ == "bagged"
     tfidf = bagged.input_adapters_[0].vectorizer_.transform(X)
-    expected = LogCountRatio(tfidf.shape[1])
     members = bagged.model_.module_.members
     assert len(members) == len(folds)
     for member, (train, _) in zip(members, folds):
-        expected.fit_ratios(tfidf[train], codes[train])
-        torch.testing.assert_close(member.blocks["nb_weighting_1"].ratio, expected.ratio)
-    expected.fit_ratios(tfidf, codes)
-    assert not any(
-        torch.allclose(m.blocks["nb_weighting_1"].ratio, expected.ratio) for m in members
-    )
+        expected = log_count_ratios(tfidf[train], codes[train])
+        np.testing.assert_allclose(member.blocks["nb_weighting_1"].ratio, expected, rtol=1e-6)
+    every = torch.tensor(log_count_ratios(tfidf, codes), dtype=torch.float32)
+    assert not any(torch.allclose(m.blocks["nb_weighting_1"].ratio, every) for m in members)
 
     refit = _weighted_ngrams().fit(X, y)
     assert refit.refit_status_ == "refit"
     tfidf = refit.input_adapters_[0].vectorizer_.transform(X)
-    expected = LogCountRatio(tfidf.shape[1])
-    expected.fit_ratios(tfidf, codes)
-    torch.testing.assert_close(refit.model_.module_.blocks["nb_weighting_1"].ratio, expected.ratio)
+    np.testing.assert_allclose(
+        refit.model_.module_.blocks["nb_weighting_1"].ratio,
+        log_count_ratios(tfidf, codes),
+        rtol=1e-6,
+    )
     assert_network_probabilities(refit, X[:20])
 
 
@@ -308,8 +306,6 @@ def test_naive_bayes_weights_of_a_two_headed_model_come_from_its_heads_training_
     """With two inputs and two heads (data and targets keyed by name), the weighting on the
     classifier's branch is set from that head's labels on the rows trained on: here X, not
     the separate validation data, which a final model keeping its trial's weights holds."""
-    from sknas.nn.layers.text import LogCountRatio
-
     texts, labels = sms[0][:300], sms[1][:300]
     lengths = np.array([[len(t)] for t in texts], dtype=float)
     message = sknas.TextInput(name="message", representation="ngram", max_tokens=300)
@@ -332,10 +328,28 @@ def test_naive_bayes_weights_of_a_two_headed_model_come_from_its_heads_training_
     model.fit(X, y, validation_data=(X_val, y_val))
     assert model.refit_status_ == "trial_weights"
     tfidf = model.input_adapters_[0].vectorizer_.transform(texts[:200])
-    expected = LogCountRatio(tfidf.shape[1])
-    expected.fit_ratios(tfidf, (labels[:200] == "spam").astype(int))
+    expected = log_count_ratios(tfidf, (labels[:200] == "spam").astype(int))
     layer = model.model_.module_.blocks["text_block_1__nb_weighting"]
-    torch.testing.assert_close(layer.ratio, expected.ratio)
+    np.testing.assert_allclose(layer.ratio, expected, rtol=1e-6)
     # TF-IDF rows beside another input reach the network dense, at prediction too
     spam_pred, words_pred = model.predict(X_val)
     assert set(spam_pred) <= {"ham", "spam"} and words_pred.shape == (100,)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(again.predict_proba(X_val)[0], model.predict_proba(X_val)[0])
+
+
+def test_naive_bayes_weights_of_a_multi_label_classifier(sms):
+    """A multi-label head's 0/1 indicator matrix sets the ratios, each label against the
+    rest."""
+    X, y = sms[0][:240], sms[1][:240]
+    labels = np.column_stack([y == "spam", [len(t) > 60 for t in X]]).astype(int)
+    inp = sknas.TextInput(representation="ngram", analyzer="word", max_tokens=300)
+    out = sknas.ClassificationHead(multi_label=True)(sknas.TextBlock(nb_weighting=True)(inp))
+    model = sknas.AutoModel(
+        inputs=inp, outputs=out, max_trials=1, epochs=2, ensemble_size=1, random_state=0
+    ).fit(X, labels)
+    assert model.refit_status_ == "refit"
+    tfidf = model.input_adapters_[0].vectorizer_.transform(X)
+    layer = model.model_.module_.blocks["text_block_1__nb_weighting"]
+    np.testing.assert_allclose(layer.ratio, log_count_ratios(tfidf, labels), rtol=1e-6)
+    assert not np.allclose(log_count_ratios(tfidf, labels), log_count_ratios(tfidf, labels[:, 0]))

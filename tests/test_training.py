@@ -6,13 +6,20 @@ import numpy as np
 import optuna
 import pytest
 import torch
+from scipy import sparse
 from sklearn.datasets import load_diabetes
 
 import sknas
 from sknas.data import RegressionTarget, TabularAdapter
 from sknas.nn import GraphModule
-from sknas.space import Graph, TrainingSpace, sample_architecture
-from sknas.training import DivergenceGuard, PruningReporter, TimeLimit, make_net
+from sknas.space import Graph, TensorInfo, TrainingSpace, sample_architecture
+from sknas.training import (
+    DivergenceGuard,
+    PruningReporter,
+    TimeLimit,
+    log_count_ratios,
+    make_net,
+)
 from sknas.training.net import TrainingCrossEntropy
 
 
@@ -181,3 +188,84 @@ def test_classifier_searches_label_smoothing_and_regressor_does_not(iris):
     reg = sknas.NASTabularRegressor(max_trials=2, epochs=2, random_state=0).fit(Xr, yr)
     assert all("training/label_smoothing" not in t.params for t in reg.study_.trials)
     assert all("training/lr_schedule" in t.params for t in reg.study_.trials)
+
+
+def test_naive_bayes_weights_are_log_count_ratios_by_hand():
+    """Texts 0 and 1 are class 0, 2 and 3 class 1. Feature 0 occurs in both texts of class 0
+    and none of class 1: counts plus one are p = (1, 3) in class 1, q = (3, 2) outside it,
+    so its ratio is log((1/4) / (3/5)); feature 1 (once in class 0, twice in class 1) gets
+    log((3/4) / (2/5)). TF-IDF values only say whether a feature occurs."""
+    x = sparse.csr_matrix([[0.7, 0.0], [0.2, 0.9], [0.0, 0.4], [0.0, 1.0]])
+    ratios = log_count_ratios(x, np.array([0, 0, 1, 1]))
+    np.testing.assert_allclose(ratios, [abs(np.log(5 / 12)), np.log(15 / 8)])
+    np.testing.assert_allclose(log_count_ratios(x.toarray(), np.array([1, 1, 0, 0])), ratios)
+    # three classes, and the same as a 0/1 indicator matrix of labels: each class against
+    # the rest, the largest magnitude kept
+    x = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
+    codes = np.array([0, 1, 2])
+    by_codes = log_count_ratios(x, codes)
+    np.testing.assert_allclose(log_count_ratios(x, np.eye(3)[codes]), by_codes)
+    # against class 2: p = (1, 2), q = (3, 3); against class 0 (or 1): p = (2, 2), q = (2, 3)
+    np.testing.assert_allclose(by_codes, [abs(np.log((1 / 3) / (3 / 6))), np.log(4 / 3)])
+    assert abs(np.log((2 / 4) / (2 / 5))) < by_codes[0]
+
+
+def test_naive_bayes_weights_leave_out_what_the_rows_do_not_show():
+    """A class missing from the rows (a fold without it) is left out, a constant label says
+    nothing, and an n-gram that no row contains gets 0."""
+    x = np.array([[0.7, 0.0, 0.0], [0.2, 0.9, 0.0], [0.0, 0.4, 0.0], [0.0, 1.0, 0.0]])
+    two = log_count_ratios(x, np.array([0, 0, 1, 1]))
+    assert two[2] == 0.0 and two[:2].min() > 0
+    # codes of three classes, the third absent: the same as the two classes seen
+    np.testing.assert_allclose(log_count_ratios(x, np.array([0, 0, 2, 2])), two)
+    # as labels: a label no row has (or every row has) is left out
+    labels = np.array([[1, 0, 1], [1, 0, 1], [0, 0, 1], [0, 0, 1]])
+    np.testing.assert_allclose(log_count_ratios(x, labels), two)
+    # nothing to compare: 1, but still 0 for the n-gram no row contains
+    np.testing.assert_allclose(log_count_ratios(x, np.zeros(4, dtype=int)), [1.0, 1.0, 0.0])
+
+
+def test_label_statistics_are_set_by_a_networks_first_fit_only():
+    """The ratios come from the rows of the first fit; training on (partial_fit) keeps them,
+    since the weights were learned with them."""
+    inp = sknas.TextInput(representation="ngram")
+    out = sknas.ClassificationHead()(
+        sknas.DenseBlock(num_layers=0)(sknas.NaiveBayesWeighting()(inp))
+    )
+    x = sparse.csr_matrix(
+        np.array([[1.0, 0.0, 0.5], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]] * 4, dtype=np.float32)
+    )
+    info = TensorInfo("text", (3,), {"representation": "ngram"})
+    spec = sample_architecture(
+        Graph(inp, out),
+        optuna.create_study(sampler=optuna.samplers.RandomSampler(0)).ask(),
+        [info],
+        TrainingSpace(
+            optimizer="adam",
+            learning_rate=1e-2,
+            weight_decay=0.0,
+            batch_size=4,
+            lr_schedule="constant",
+            label_smoothing=0.0,
+        ),
+    )
+    classes = TensorInfo("classification", (2,))
+    net = make_net(GraphModule(spec, [info], [classes]), spec, [classes], max_epochs=1)
+    layer = net.initialize().module_.blocks["nb_weighting_1"]
+    assert not layer.fitted
+    first = np.array([0, 1, 1] * 4)
+    net.fit(x, first)
+    assert layer.fitted
+    np.testing.assert_allclose(layer.ratio.numpy(), log_count_ratios(x, first), rtol=1e-6)
+    # other labels, whose ratios differ
+    second = np.array([1, 1, 0] * 4)
+    assert not np.allclose(log_count_ratios(x, second), log_count_ratios(x, first))
+    net.partial_fit(x, second)
+    np.testing.assert_allclose(layer.ratio.numpy(), log_count_ratios(x, first), rtol=1e-6)
+    # a network rebuilt from those weights keeps them when it trains
+    rebuilt = GraphModule(spec, [info], [classes])
+    rebuilt.load_state_dict(net.module_.state_dict())
+    again = make_net(rebuilt, spec, [classes], max_epochs=1).fit(x, second)
+    np.testing.assert_allclose(
+        again.module_.blocks["nb_weighting_1"].ratio.numpy(), log_count_ratios(x, first), rtol=1e-6
+    )

@@ -129,7 +129,7 @@ class GraphModule(nn.Module):
         self.label_fitted = [
             self._label_source(name, inputs, targets)
             for name, inputs, _ in self.plan
-            if hasattr(self.blocks[_key(name)], "fit_ratios")
+            if hasattr(self.blocks[_key(name)], "set_ratios")
         ]
 
     def _label_source(

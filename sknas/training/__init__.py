@@ -1,6 +1,13 @@
 """Train one sampled architecture with skorch. Never imports ``optuna.study``."""
 
-from .callbacks import DivergenceGuard, PruningReporter, StopOnRequest, TimeLimit
+from .callbacks import (
+    DivergenceGuard,
+    FitLabelStatistics,
+    PruningReporter,
+    StopOnRequest,
+    TimeLimit,
+    log_count_ratios,
+)
 from .net import (
     MultiTaskLoss,
     StandardizedMSELoss,
@@ -12,12 +19,14 @@ from .net import (
 
 __all__ = [
     "DivergenceGuard",
+    "FitLabelStatistics",
     "MultiTaskLoss",
     "PruningReporter",
     "StandardizedMSELoss",
     "StopOnRequest",
     "TimeLimit",
     "is_multi_task",
+    "log_count_ratios",
     "make_net",
     "resolve_device",
     "torch_threads",

@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from optuna.exceptions import TrialPruned
+from scipy import sparse
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from skorch.callbacks import Callback
 
 __all__ = [
@@ -17,6 +20,7 @@ __all__ = [
     "PruningReporter",
     "StopOnRequest",
     "TimeLimit",
+    "log_count_ratios",
 ]
 
 
@@ -120,21 +124,62 @@ class DivergenceGuard(Callback):
             )
 
 
+def log_count_ratios(x: Any, labels: Any) -> np.ndarray:
+    """The magnitude of each feature's naive Bayes log-count ratio, NBSVM's feature scaling
+    (Wang and Manning 2012), from the rows a network is fitted on.
+
+    A feature's ratio for a class is ``log((p / |p|) / (q / |q|))``, with ``p`` and ``q`` its
+    numbers of texts (plus one) in the class and outside it, as scikit-learn's
+    ``MultinomialNB`` and ``ComplementNB`` (``alpha=1``) estimate them on whether each
+    feature occurs. Each class (or label) is compared with the rest and the largest
+    magnitude is kept. A class missing from the rows is left out, and so is a constant
+    label; with nothing to compare the ratios are 1. A feature that occurs in none of the
+    rows gets 0: nothing was learned about it.
+
+    Parameters
+    ----------
+    x : sparse matrix or ndarray of shape (n_samples, n_features)
+        TF-IDF vectors; only whether each feature occurs counts.
+    labels : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        Class codes, or a 0/1 indicator matrix of labels.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+    """
+    present = (sparse.csr_matrix(x) > 0).astype(np.float64)
+    labels = np.asarray(labels)
+    columns = [labels] if labels.ndim == 1 else list(labels.T)
+    ratios = [
+        np.abs(
+            MultinomialNB(alpha=1.0).fit(present, column).feature_log_prob_
+            + ComplementNB(alpha=1.0).fit(present, column).feature_log_prob_
+        ).max(axis=0)
+        for column in columns
+        if len(np.unique(column)) > 1
+    ]
+    ratio = np.max(ratios, axis=0) if ratios else np.ones(present.shape[1])
+    ratio[np.asarray(present.sum(axis=0)).ravel() == 0] = 0.0
+    return ratio
+
+
 class FitLabelStatistics(Callback):
     """Before training, set the layers of the network that are computed from the training
-    labels (a :class:`~sknas.NaiveBayesWeighting`'s ratios) from the rows being fitted.
+    labels (a :class:`~sknas.NaiveBayesWeighting`'s ratios, :func:`log_count_ratios`) from
+    the rows being fitted.
 
-    Each fit sets them again from its own rows: a trial's network from its training rows (a
-    fold's, with cross-validation), the final model from every row it is refit on, so that
-    validation labels never reach them.
+    A network's first fit sets them: a trial's from its training rows (a fold's, with
+    cross-validation), the final model's from every row it is refit on, so that validation
+    labels never reach them. A network whose layers were already set (trained on by
+    ``partial_fit``, or rebuilt from saved weights) keeps them.
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs) -> None:
-        if len(net.history):
-            # a further partial_fit trains on: its weights were learned with these ratios
-            return
         module = net.module_
         for key, source, head in getattr(module, "label_fitted", ()):
+            layer = module.blocks[key]
+            if layer.fitted:
+                continue
             x = X[source] if isinstance(X, dict) else X
             labels = y[head] if isinstance(y, dict) else y
-            module.blocks[key].fit_ratios(x, labels)
+            layer.set_ratios(log_count_ratios(x, labels))

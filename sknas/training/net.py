@@ -261,6 +261,10 @@ def make_net(
 ):
     """Build an unfitted skorch net around ``module``.
 
+    Every net sets the module's label statistics from its first fit's rows
+    (:class:`~sknas.training.FitLabelStatistics`) and reads its data through
+    :class:`InputsDataset`.
+
     Parameters
     ----------
     module : torch.nn.Module

@@ -11,10 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
-from scipy import sparse
-from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from torch import nn
 
 from ...exceptions import GraphError
@@ -104,14 +101,12 @@ class LogCountRatio(nn.Module):
     """TF-IDF n-gram vectors ``(n, features)`` with each feature scaled by the magnitude of
     its naive Bayes log-count ratio (the scaling of Wang and Manning's NBSVM, 2012).
 
-    A feature's ratio compares how often it occurs in the texts of a class and in the
-    others: ``log((p / |p|) / (q / |q|))`` with ``p`` and ``q`` its numbers of texts (plus
-    one) in the class and outside it, as scikit-learn's ``MultinomialNB`` and
-    ``ComplementNB`` estimate them on whether each feature occurs. Its sign is dropped (the
-    layer after can take it). With several classes, or labels, each is compared with the
-    rest and the largest magnitude is kept, so that features telling any class apart weigh
-    more. The ratios are a buffer, one per feature, set from the labels of the rows the
-    network is fitted on (:meth:`fit_ratios`, called by the training) and 1 until then.
+    The ratios are a buffer, one per feature, 1 until the training sets them from the
+    labels of the rows the network is fitted on (:meth:`set_ratios`, called by
+    :class:`sknas.training.FitLabelStatistics` with
+    :func:`sknas.training.log_count_ratios`); ``fitted`` (a buffer too, saved with the
+    weights) says they were set, so that training on does not change them under weights
+    learned with them.
 
     Parameters
     ----------
@@ -122,35 +117,12 @@ class LogCountRatio(nn.Module):
     def __init__(self, width: int) -> None:
         super().__init__()
         self.register_buffer("ratio", torch.ones(width))
+        self.register_buffer("fitted", torch.tensor(False))
 
-    def fit_ratios(self, x: Any, labels: Any) -> None:
-        """Set the ratios from the rows a network is fitted on.
-
-        A class (or label) missing from the rows is left out; with fewer than two classes
-        seen (every label constant) the ratios stay 1. A feature that occurs in none of the
-        rows gets 0: nothing was learned about it.
-
-        Parameters
-        ----------
-        x : sparse matrix or ndarray of shape (n_samples, width)
-            TF-IDF vectors; only whether each feature occurs counts.
-        labels : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Class codes, or a 0/1 indicator matrix of labels.
-        """
-        present = (sparse.csr_matrix(x) > 0).astype(np.float64)
-        labels = np.asarray(labels)
-        columns = [labels] if labels.ndim == 1 else list(labels.T)
-        ratios = [
-            np.abs(
-                MultinomialNB(alpha=1.0).fit(present, column).feature_log_prob_
-                + ComplementNB(alpha=1.0).fit(present, column).feature_log_prob_
-            ).max(axis=0)
-            for column in columns
-            if len(np.unique(column)) > 1
-        ]
-        ratio = np.max(ratios, axis=0) if ratios else np.ones(present.shape[1])
-        ratio[np.asarray(present.sum(axis=0)).ravel() == 0] = 0.0
-        self.ratio.copy_(torch.as_tensor(ratio))
+    def set_ratios(self, ratios: Any) -> None:
+        """Scale the features by ``ratios`` (one per feature) from now on."""
+        self.ratio.copy_(torch.as_tensor(ratios))
+        self.fitted.fill_(True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.ratio

@@ -242,8 +242,8 @@ class TextBlock(Block):
 
     On TF-IDF n-grams: the n-gram dense path (a :class:`DenseBlock`, 0 to 2 layers, 0 being a
     linear model), for a classifier optionally after a :class:`NaiveBayesWeighting` (NBSVM's
-    feature scaling). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path (with 0
-    layers, fastText). On token sequences: an :class:`Embedding`, then a convolutional,
+    feature scaling). On hashed n-grams: an :class:`NgramEmbedding` then the same dense path
+    (with 0 layers, fastText). On token sequences: an :class:`Embedding`, then a convolutional,
     recurrent or transformer family, then a :class:`TemporalReduction`.
 
     Parameters
@@ -252,8 +252,9 @@ class TextBlock(Block):
         The sequence family; None searches all three. Unused on n-grams.
     nb_weighting : bool, hyperparameter or None, default=None
         Put a :class:`NaiveBayesWeighting` before the n-gram dense path. None searches both
-        where the block feeds one :class:`ClassificationHead` only, and means False
-        elsewhere; True elsewhere is a GraphError. Unused on hashed n-grams and sequences.
+        where the block reads a TextInput and feeds one :class:`ClassificationHead` only,
+        and means False elsewhere; True elsewhere is a GraphError. Unused on hashed n-grams
+        and sequences.
     name : str, optional
         Block name.
     """
@@ -275,14 +276,14 @@ class TextBlock(Block):
         input_infos: Sequence[TensorInfo | None],
         consumers: Sequence[str] = (),
     ) -> list[NodeSpec]:
-        self._check_weighting(consumers)
         info = input_infos[0]
+        self._check_weighting(consumers, info)
         representation = None if info is None else info.meta.get("representation")
         dense = DenseBlock(num_layers=Int(0, 2), num_units=Choice([64, 128, 256]))
         if representation in (None, "ngram"):
             parts: list[tuple[str, Block]] = [("dense_block", dense)]
-            # the weighting reads the input itself: not where the block reads another node
-            if info is not None and self._weighted(hp, consumers):
+            # the weighting reads TF-IDF n-grams of a TextInput, not another node
+            if representation == "ngram" and self._weighted(hp, consumers):
                 parts.insert(0, ("nb_weighting", NaiveBayesWeighting()))
             return chain(hp, name, inputs, parts)
         if representation == "hashed":
@@ -313,17 +314,25 @@ class TextBlock(Block):
         default = Bool() if self.weighs(consumers) else False
         return hp.get("nb_weighting", self.nb_weighting, default, boolean)
 
-    def _check_weighting(self, consumers: Sequence[str]) -> None:
-        """A GraphError when a weighting is asked for where :meth:`weighs` rules it out,
-        whatever representation the trial samples."""
-        if (
-            self.nb_weighting is not None
-            and not self.weighs(consumers)
-            and True in possible_values(self.nb_weighting)
+    def _check_weighting(self, consumers: Sequence[str], info: TensorInfo | None) -> None:
+        """A GraphError when a weighting is asked for where it cannot be built, whatever
+        representation the trial samples: the block must feed one classification head only
+        (:meth:`weighs`) and read a TextInput."""
+        if self.nb_weighting is None or not any(
+            value is True for value in possible_values(self.nb_weighting)
         ):
+            return
+        if not self.weighs(consumers):
             raise GraphError(
                 f"TextBlock(nb_weighting={self.nb_weighting!r}) may weigh n-grams by their "
                 f"class labels, which needs the block to feed one ClassificationHead only; "
                 f"it feeds {list(consumers) or 'nothing'}. Use nb_weighting=False, or connect "
                 f"the block to a single ClassificationHead."
+            )
+        if info is None or info.kind != "text":
+            read = "another block" if info is None else f"a {info.kind} input"
+            raise GraphError(
+                f"TextBlock(nb_weighting={self.nb_weighting!r}) weighs the n-grams of a "
+                f"TextInput, which it must read directly; it reads {read}. Apply the block to "
+                f"a TextInput, or use nb_weighting=False."
             )
