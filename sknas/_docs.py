@@ -53,8 +53,8 @@ PARAMETERS_DOC = """
         count, its preprocessing fitted again on those rows (with ``validation_data``, on
         ``X`` only, unless ``fit(..., refit_on_validation_data=True)``). False keeps the best
         trial's own weights and the preprocessing fitted on its training rows. The members
-        of an ensemble keep their trials' weights (which scored better than refitting them
-        on two of three tables of the project's benchmarks, and cost no time);
+        of an ensemble keep their trials' weights (they cost no time; refitting them won on
+        some of the project's benchmark tables and lost on others);
         ``"members"`` refits each of them too, when the time left covers all of them.
     ensemble_size : int, default=10
         Networks the final model may average. After the search, greedy ensemble selection

@@ -449,8 +449,8 @@ class BaseNASEstimator(BaseEstimator):
         self.search_seconds_ = time.monotonic() - started
         self._set_search_results(study, interrupted)
         if len(self.ensemble_.members) > 1:
-            # members keep their trials' weights unless asked: no time, and better on two
-            # tables of three (bench/results/ensemble.md)
+            # members keep their trials' weights unless asked: no time, and neither way won
+            # throughout in bench/ensemble.py (bench/README.md)
             members = set(self.ensemble_.members)
             final = final_ensemble(
                 run.objective,
