@@ -17,14 +17,14 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/python examples/demo.py
 
 test: $(VENV)/.installed
-	$(VENV)/bin/ruff check sknas tests examples bench
+	$(VENV)/bin/ruff check sknas tests examples bench setup.py
 	$(VENV)/bin/python -m pytest -q tests
 
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check sknas tests examples bench
+	$(VENV)/bin/ruff check sknas tests examples bench setup.py
 
 clean:
 	rm -rf $(VENV) build site *.egg-info

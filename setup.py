@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 ONNX = ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.3"]
@@ -9,7 +11,7 @@ setup(
     name="sknas",
     version="0.1.0",
     description="Neural architecture search as plain scikit-learn estimators",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["sknas", "sknas.*"]),
     python_requires=">=3.10",
