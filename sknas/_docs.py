@@ -10,7 +10,8 @@ PARAMETERS_DOC = """
     time_budget : float, optional
         Wall-clock seconds of the whole ``fit``: preprocessing, search and final model. The
         search keeps the time the final model needs (estimated from the best trial's
-        measured seconds per epoch), stops starting trials when only that is left, and stops
+        measured seconds per epoch; with ``refit="members"``, from those of the ensemble
+        selected so far), stops starting trials when only that is left, and stops
         a running trial at that point; the refit is stopped at the budget's end and then the
         best trial's own weights are used (``refit_status_`` says so). When the ensemble
         chosen at that point needs no refit, the search goes on into the time it kept (in
@@ -48,14 +49,17 @@ PARAMETERS_DOC = """
         Extra skorch callbacks, copied for every trial and for the final refit.
     max_model_size : int, optional
         Largest parameter count a trial may use; larger networks fail without training.
-    refit : bool or "members", default=True
+    refit : bool or "members", default=True ("members" for the text estimators)
         Retrain the best architecture on training plus validation rows for its best epoch
         count, its preprocessing fitted again on those rows (with ``validation_data``, on
         ``X`` only, unless ``fit(..., refit_on_validation_data=True)``). False keeps the best
-        trial's own weights and the preprocessing fitted on its training rows. The members
-        of an ensemble keep their trials' weights (they cost no time; refitting them won on
-        some of the project's benchmark tables and lost on others);
-        ``"members"`` refits each of them too, when the time left covers all of them.
+        trial's own weights and the preprocessing fitted on its training rows. With True the
+        members of an ensemble keep their trials' weights (they cost no time; refitting them
+        won on some of the project's benchmark tables and lost on others). ``"members"``
+        refits each of them too: under ``time_budget`` the search keeps the time that the
+        members of the ensemble selected so far need, and they keep their trials' weights
+        when the time left at the end does not cover all of them. Text estimators default
+        to it: their validation rows are a larger share of what a text model learns from.
     ensemble_size : int, default=10
         Networks the final model may average. After the search, greedy ensemble selection
         with replacement (Caruana et al., 2004) starts from the best trial and, for

@@ -32,6 +32,7 @@ from .nn import ExportedModel
 from .search import (
     PROCESS,
     DataSource,
+    MemberTrials,
     Objective,
     RefitData,
     SearchInterrupt,
@@ -45,6 +46,7 @@ from .search import (
     local_storage,
     make_pruner,
     make_sampler,
+    members_fit,
     open_study,
     prepare_data,
     run_search,
@@ -482,15 +484,21 @@ class BaseNASEstimator(BaseEstimator):
 
     def _search_on(self, run: _Search, interrupted: bool, workers: int, deadline: Any) -> bool:
         """Whether the search goes on into the time it kept for the final model: under a
-        budget, in one process, when the selected ensemble needs no refit."""
-        return (
-            deadline is not None
-            and not interrupted
-            and workers == 1
-            and run.refit is not None
-            and self.refit is True
-            and len(self.ensemble_.members) > 1
-        )
+        budget, in one process, when the selected ensemble will not be refit (``refit=True``,
+        or ``"members"`` whose refit would not end in time)."""
+        if (
+            deadline is None
+            or interrupted
+            or workers > 1
+            or run.refit is None
+            or len(self.ensemble_.members) == 1
+        ):
+            return False
+        if self.refit is True:
+            return True
+        members = set(self.ensemble_.members)
+        trials = {t.number: t for t in run.study.get_trials(deepcopy=False) if t.number in members}
+        return not members_fit(self.ensemble_, trials, run.refit.n_rows, deadline)
 
     def _set_search_results(self, study: Any, interrupted: bool) -> None:
         self.study_ = study
@@ -628,6 +636,12 @@ class BaseNASEstimator(BaseEstimator):
             verbose=self.verbose,
             keep=self.ensemble_size,
             record_predictions=self.ensemble_size > 1,
+            # the time kept covers a refit of every member of the ensemble selected so far
+            final_trials=(
+                MemberTrials(self.ensemble_size)
+                if refit is not None and self.refit == "members" and self.ensemble_size > 1
+                else None
+            ),
         )
         objective.check_space()
         n_train = len(source.train if source.train is not None else self._first_target(source.y))

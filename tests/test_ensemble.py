@@ -247,7 +247,7 @@ def test_ensemble_size_one_keeps_the_best_network_alone(cancer_split):
 
 def test_an_ensemble_keeps_trial_weights_when_its_refit_would_overrun(monkeypatch, diabetes):
     X, y = diabetes
-    monkeypatch.setattr(sknas.search.final, "final_model_seconds", lambda trial, rows: 1e6)
+    monkeypatch.setattr(sknas.search.final, "final_model_seconds", lambda trials, rows: 1e6)
     reg = NASTabularRegressor(**FAST, time_budget=600, refit="members").fit(X[:300], y[:300])
     assert len(reg.ensemble_.members) > 1
     assert reg.refit_status_ == "trial_weights"
@@ -373,7 +373,7 @@ def test_cross_validated_trials_are_pruned_across_folds():
 def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, diabetes):
     X, y = diabetes
     # the best trial's refit is estimated at 8 s of the 20: the search keeps that back
-    monkeypatch.setattr(sknas.search.objective, "final_model_seconds", lambda trial, rows: 8.0)
+    monkeypatch.setattr(sknas.search.objective, "final_model_seconds", lambda trials, rows: 8.0)
     starts = {}
     # a seed whose best trials differ enough to be averaged (on some seeds one network wins
     # every round of the selection, and the ensemble of one is refit)
@@ -388,3 +388,31 @@ def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, dia
     # an ensemble needs no refit: trials run in the kept time, and nothing is refit
     assert starts[10][0] > 0 and starts[10][1:] == ("trial_weights", starts[10][2])
     assert starts[10][2] > 1
+
+
+def test_refit_members_keeps_the_time_every_member_needs(monkeypatch, diabetes):
+    X, y = diabetes
+    # each member's refit is estimated at 5 s of the 30: the search keeps 5 s per member
+    monkeypatch.setattr(
+        sknas.search.objective, "final_model_seconds", lambda trials, rows: 5.0 * len(trials)
+    )
+    readings = []
+
+    class Recorded(sknas.search.MemberTrials):
+        def __call__(self, study, objective):
+            trials = super().__call__(study, objective)
+            readings.append((datetime.datetime.now(), len(trials)))
+            return trials
+
+    monkeypatch.setattr(sknas.base, "MemberTrials", Recorded)
+    started = datetime.datetime.now()
+    reg = NASTabularRegressor(time_budget=30, epochs=3, random_state=2, refit="members")
+    reg.fit(X[:300], y[:300])
+    assert len(reg.ensemble_.members) > 1 and reg.refit_status_ == "refit"
+    assert max(members for _, members in readings) > 1
+    # no trial started once the time left was only that of the members selected before it
+    deadline = started + datetime.timedelta(seconds=30.5)
+    for trial in reg.study_.trials:
+        before = [members for at, members in readings if at <= trial.datetime_start]
+        if before:
+            assert trial.datetime_start <= deadline - datetime.timedelta(seconds=5 * before[-1])

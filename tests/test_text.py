@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
 import sknas
@@ -86,6 +87,29 @@ def test_text_regressor_on_emobank_valence(emobank):
     assert pred.shape == (len(X),)
     assert reg.score(X, y) > 0.2
     assert abs(pred.mean() - y.mean()) < 0.5 * y.std()
+
+
+class NgramRegressor(NASTextRegressor):
+    """The text regressor with its space narrowed to character n-grams: its trials share
+    one preprocessing, and so may be averaged."""
+
+    def _default_graph(self):
+        inp = sknas.TextInput(representation="ngram", analyzer="char_wb", max_tokens=2000)
+        return sknas.space.Graph(inp, sknas.RegressionHead()(sknas.DenseBlock()(inp)))
+
+
+def test_a_text_ensemble_is_refit_on_every_row_by_default(emobank):
+    X, y = emobank
+    # a seed whose best trials differ enough to be averaged
+    reg = NgramRegressor(max_trials=4, epochs=3, random_state=4).fit(X, y)
+    assert reg.refit == "members"
+    assert len(reg.ensemble_.members) > 1 and reg.refit_status_ == "refit"
+    # the preprocessing too is fitted again on every row, the validation rows included
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), max_features=2000)
+    assert reg.input_adapters_[0].vectorizer_.vocabulary_ == vectorizer.fit(X).vocabulary_
+    kept = NgramRegressor(max_trials=4, epochs=3, random_state=4, refit=True).fit(X, y)
+    assert kept.ensemble_ == reg.ensemble_ and kept.refit_status_ == "trial_weights"
+    assert kept.input_adapters_[0].vectorizer_.vocabulary_ != vectorizer.vocabulary_
 
 
 def test_awkward_texts_work(sms):

@@ -12,7 +12,14 @@ from .driver import (
     run_search,
 )
 from .ensemble import Ensemble, EnsembleLoss, select_ensemble
-from .final import FinalModel, choose_ensemble, final_ensemble, final_model
+from .final import (
+    FinalModel,
+    MemberTrials,
+    choose_ensemble,
+    final_ensemble,
+    final_model,
+    members_fit,
+)
 from .objective import PROCESS, Objective, TrialWeights, final_model_seconds
 from .pool import local_storage, run_with_workers
 
@@ -22,6 +29,7 @@ __all__ = [
     "Ensemble",
     "EnsembleLoss",
     "FinalModel",
+    "MemberTrials",
     "Objective",
     "RefitData",
     "SearchInterrupt",
@@ -38,6 +46,7 @@ __all__ = [
     "local_storage",
     "make_pruner",
     "make_sampler",
+    "members_fit",
     "open_study",
     "prepare_data",
     "run_search",

@@ -32,7 +32,14 @@ from .driver import SearchInterrupt
 from .ensemble import PREDICTIONS, Ensemble, EnsembleLoss, select_ensemble, unpack_predictions
 from .objective import Objective, TrialWeights, final_model_seconds
 
-__all__ = ["FinalModel", "choose_ensemble", "final_ensemble", "final_model"]
+__all__ = [
+    "FinalModel",
+    "MemberTrials",
+    "choose_ensemble",
+    "final_ensemble",
+    "final_model",
+    "members_fit",
+]
 
 logger = logging.getLogger("sknas")
 
@@ -346,8 +353,8 @@ def final_ensemble(
 
     if refit is None:
         return trial_weights("bagged" if kept[0].folds > 1 else "trial_weights")
-    estimate = sum(final_model_seconds(trials[n], refit.n_rows) for n in ensemble.members)
-    if deadline is not None and time.monotonic() + estimate > deadline:
+    if not members_fit(ensemble, trials, refit.n_rows, deadline):
+        estimate = final_model_seconds([trials[n] for n in ensemble.members], refit.n_rows)
         warnings.warn(
             f"refit='members': refitting the {len(kept)} members of the ensemble would take "
             f"about {estimate:.0f}s, more than the time_budget leaves; they keep their "
@@ -462,3 +469,38 @@ def choose_ensemble(
     predictions = {t.number: unpack_predictions(t.user_attrs[PREDICTIONS]) for t in candidates}
     sign = 1.0 if minimize else -1.0
     return select_ensemble(predictions, best.number, loss, size, sign=sign, folds=folds)
+
+
+class MemberTrials:
+    """The members of the ensemble :func:`choose_ensemble` selects from a running search, as
+    trials: what a refit of the members trains (:class:`Objective`'s ``final_trials``).
+
+    Selected again only when the best trial or the weights the objective holds change.
+
+    Parameters
+    ----------
+    size : int
+        ``ensemble_size``.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._selected: tuple[tuple[int, ...], list[FrozenTrial]] | None = None
+
+    def __call__(self, study: Any, objective: Objective) -> list[FrozenTrial]:
+        key = (study.best_trial.number, *(k.number for k in objective.kept))
+        if self._selected is None or self._selected[0] != key:
+            members = choose_ensemble(study, objective, objective.kept, self.size).members
+            completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            by_number = {t.number: t for t in completed}
+            self._selected = (key, [by_number[n] for n in members])
+        return self._selected[1]
+
+
+def members_fit(
+    ensemble: Ensemble, trials: dict[int, FrozenTrial], n_rows: int, deadline: float | None
+) -> bool:
+    """Whether refitting every member of ``ensemble`` (``trials``, by number) on ``n_rows``
+    rows is estimated to end by ``deadline``."""
+    seconds = final_model_seconds([trials[n] for n in ensemble.members], n_rows)
+    return deadline is None or time.monotonic() + seconds <= deadline

@@ -45,14 +45,15 @@ logger = logging.getLogger("sknas")
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def final_model_seconds(trial: FrozenTrial, n_rows: int) -> float:
-    """Estimated seconds to prepare the inputs of ``trial`` and train its network on
-    ``n_rows`` rows for its best epoch count, from what the trial measured on its own rows.
+def final_model_seconds(trials: Sequence[FrozenTrial], n_rows: int) -> float:
+    """Estimated seconds to prepare the inputs of ``trials`` once and train each network on
+    ``n_rows`` rows for its best epoch count, from what each trial measured on its own rows.
 
     Parameters
     ----------
-    trial : optuna.trial.FrozenTrial
-        A completed trial of :class:`Objective`.
+    trials : sequence of optuna.trial.FrozenTrial
+        Completed trials of :class:`Objective` that share one input configuration (the
+        best trial, or the members of an ensemble); the first one's preparation is counted.
     n_rows : int
         Rows the final model trains on.
 
@@ -60,11 +61,20 @@ def final_model_seconds(trial: FrozenTrial, n_rows: int) -> float:
     -------
     float
     """
-    attrs = trial.user_attrs
-    ratio = n_rows / attrs.get("train_rows", n_rows)
-    per_epoch = attrs.get("epoch_seconds")
-    training = per_epoch * attrs.get("best_epoch", 1) if per_epoch is not None else attrs["seconds"]
-    return RESERVE_MARGIN * ratio * (attrs.get("prep_seconds", 0.0) + training) + RESERVE_FIXED
+
+    def scaled(trial: FrozenTrial, seconds: float) -> float:
+        return seconds * n_rows / trial.user_attrs.get("train_rows", n_rows)
+
+    def training(trial: FrozenTrial) -> float:
+        attrs = trial.user_attrs
+        per_epoch = attrs.get("epoch_seconds")
+        if per_epoch is None:
+            return attrs["seconds"]
+        return per_epoch * attrs.get("best_epoch", 1)
+
+    prep = scaled(trials[0], trials[0].user_attrs.get("prep_seconds", 0.0))
+    seconds = prep + sum(scaled(t, training(t)) for t in trials)
+    return RESERVE_MARGIN * seconds + RESERVE_FIXED
 
 
 @dataclass
@@ -106,7 +116,8 @@ class Objective:
         ``time.monotonic()`` value by which the whole fit ends, final model included.
     final_rows : int, optional
         Rows the final model is trained on; the time it needs (estimated from the best trial
-        so far) is kept out of the search. None: no final training to wait for.
+        so far, or from ``final_trials``) is kept out of the search. None: no final training
+        to wait for.
     setup_seconds : float
         Seconds the input adapters took to fit, to be spent again for the final model.
     interrupted : callable
@@ -128,6 +139,10 @@ class Objective:
         ensemble; 1 holds the best trial's only).
     record_predictions : bool
         Record each completed trial's validation predictions (for ensemble selection).
+    final_trials : callable, optional
+        ``final_trials(study, objective)``: the completed trials whose networks the final
+        model would train, were the search to end now (the members of an ensemble to refit),
+        the time kept for the final model being that of all of them. None: the best trial.
     """
 
     def __init__(
@@ -153,6 +168,7 @@ class Objective:
         verbose: int = 0,
         keep: int = 1,
         record_predictions: bool = False,
+        final_trials: Callable[[Any, Objective], Sequence[FrozenTrial]] | None = None,
     ) -> None:
         self.graph = graph
         self.training_space = training_space
@@ -174,6 +190,7 @@ class Objective:
         self.verbose = verbose
         self.keep = keep
         self.record_predictions = record_predictions
+        self.final_trials = final_trials
         self.kept: list[TrialWeights] = []
         self._reserve: tuple[float, float] | None = None
 
@@ -187,7 +204,8 @@ class Objective:
 
     def training_deadline(self, study: Any) -> float | None:
         """When trials must stop training: the deadline less the final model's time,
-        estimated from the best trial so far (asked of the study at most once a second)."""
+        estimated from the best trial so far, or from ``final_trials`` (asked of the study at
+        most once a second)."""
         if self.deadline is None:
             return None
         if self.final_rows is None:
@@ -196,9 +214,13 @@ class Objective:
         now = time.monotonic()
         if self._reserve is None or now - self._reserve[0] > RESERVE_REFRESH:
             try:
-                seconds = final_model_seconds(study.best_trial, self.final_rows)
+                best = study.best_trial
             except ValueError:
+                # no trial has completed yet
                 seconds = 0.0
+            else:
+                trials = [best] if self.final_trials is None else self.final_trials(study, self)
+                seconds = final_model_seconds(trials, self.final_rows)
             self._reserve = (now, seconds)
         return self.deadline - self._reserve[1]
 
