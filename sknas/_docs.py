@@ -13,10 +13,11 @@ PARAMETERS_DOC = """
         measured seconds per epoch; with ``refit="members"``, from those of the ensemble
         selected so far), stops starting trials when only that is left, and stops
         a running trial at that point; the refit is stopped at the budget's end and then the
-        best trial's own weights are used (``refit_status_`` says so). When the ensemble
-        chosen at that point needs no refit, the search goes on into the time it kept (in
-        one process, ``n_jobs=1``) and the final model keeps its trials' weights. None means
-        no limit.
+        trials' own weights are used (``refit_status_`` says so). When the ensemble chosen at
+        that point will not be refit (its members keep their trials' weights with
+        ``refit=True``; with ``"members"``, when their refit would not end in time), the
+        search goes on into the time it kept (in one process, ``n_jobs=1``) and the final
+        model keeps its trials' weights. None means no limit.
     epochs : int, optional
         Epochs per trial. None trains up to a cap with early stopping (100 epochs and patience
         10 for tables, 50 and 5 for images, 30 and 4 for texts).

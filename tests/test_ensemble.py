@@ -247,7 +247,7 @@ def test_ensemble_size_one_keeps_the_best_network_alone(cancer_split):
 
 def test_an_ensemble_keeps_trial_weights_when_its_refit_would_overrun(monkeypatch, diabetes):
     X, y = diabetes
-    monkeypatch.setattr(sknas.search.final, "final_model_seconds", lambda trials, rows: 1e6)
+    monkeypatch.setattr(sknas.search.final, "expected_seconds", lambda trials, rows: 1e6)
     reg = NASTabularRegressor(**FAST, time_budget=600, refit="members").fit(X[:300], y[:300])
     assert len(reg.ensemble_.members) > 1
     assert reg.refit_status_ == "trial_weights"

@@ -30,7 +30,7 @@ from ..training import DivergenceGuard, StopOnRequest, TimeLimit, make_net
 from .data import RefitData, n_rows
 from .driver import SearchInterrupt
 from .ensemble import PREDICTIONS, Ensemble, EnsembleLoss, select_ensemble, unpack_predictions
-from .objective import Objective, TrialWeights, final_model_seconds
+from .objective import Objective, TrialWeights, expected_seconds
 
 __all__ = [
     "FinalModel",
@@ -354,7 +354,7 @@ def final_ensemble(
     if refit is None:
         return trial_weights("bagged" if kept[0].folds > 1 else "trial_weights")
     if not members_fit(ensemble, trials, refit.n_rows, deadline):
-        estimate = final_model_seconds([trials[n] for n in ensemble.members], refit.n_rows)
+        estimate = expected_seconds([trials[n] for n in ensemble.members], refit.n_rows)
         warnings.warn(
             f"refit='members': refitting the {len(kept)} members of the ensemble would take "
             f"about {estimate:.0f}s, more than the time_budget leaves; they keep their "
@@ -501,6 +501,7 @@ def members_fit(
     ensemble: Ensemble, trials: dict[int, FrozenTrial], n_rows: int, deadline: float | None
 ) -> bool:
     """Whether refitting every member of ``ensemble`` (``trials``, by number) on ``n_rows``
-    rows is estimated to end by ``deadline``."""
-    seconds = final_model_seconds([trials[n] for n in ensemble.members], n_rows)
+    rows is expected to end by ``deadline`` (without the margin of the time the search kept
+    for it, which the search's last steps may have used)."""
+    seconds = expected_seconds([trials[n] for n in ensemble.members], n_rows)
     return deadline is None or time.monotonic() + seconds <= deadline

@@ -28,7 +28,7 @@ from .data import DataSource, TrialData
 from .ensemble import PREDICTIONS, pack_predictions, predictions_of
 from .storage import trial_index
 
-__all__ = ["PROCESS", "Objective", "TrialWeights", "final_model_seconds"]
+__all__ = ["PROCESS", "Objective", "TrialWeights", "expected_seconds", "final_model_seconds"]
 
 #: a trial out of GPU memory is retried with half its batch, down to this size
 MIN_OOM_BATCH_SIZE = 8
@@ -45,8 +45,8 @@ logger = logging.getLogger("sknas")
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def final_model_seconds(trials: Sequence[FrozenTrial], n_rows: int) -> float:
-    """Estimated seconds to prepare the inputs of ``trials`` once and train each network on
+def expected_seconds(trials: Sequence[FrozenTrial], n_rows: int) -> float:
+    """Expected seconds to prepare the inputs of ``trials`` once and train each network on
     ``n_rows`` rows for its best epoch count, from what each trial measured on its own rows.
 
     Parameters
@@ -73,8 +73,25 @@ def final_model_seconds(trials: Sequence[FrozenTrial], n_rows: int) -> float:
         return per_epoch * attrs.get("best_epoch", 1)
 
     prep = scaled(trials[0], trials[0].user_attrs.get("prep_seconds", 0.0))
-    seconds = prep + sum(scaled(t, training(t)) for t in trials)
-    return RESERVE_MARGIN * seconds + RESERVE_FIXED
+    return prep + sum(scaled(t, training(t)) for t in trials)
+
+
+def final_model_seconds(trials: Sequence[FrozenTrial], n_rows: int) -> float:
+    """The time the search keeps for the final model of ``trials``: their
+    :func:`expected_seconds` with a margin.
+
+    Parameters
+    ----------
+    trials : sequence of optuna.trial.FrozenTrial
+        As for :func:`expected_seconds`.
+    n_rows : int
+        Rows the final model trains on.
+
+    Returns
+    -------
+    float
+    """
+    return RESERVE_MARGIN * expected_seconds(trials, n_rows) + RESERVE_FIXED
 
 
 @dataclass
