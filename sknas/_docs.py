@@ -59,8 +59,9 @@ PARAMETERS_DOC = """
         won on some of the project's benchmark tables and lost on others). ``"members"``
         refits each of them too: under ``time_budget`` the search keeps the time that the
         members of the ensemble selected so far need, and they keep their trials' weights
-        when the time left at the end does not cover all of them. Text estimators default
-        to it: their validation rows are a larger share of what a text model learns from.
+        when the time left at the end does not cover all of them. The text estimators
+        default to it: on the project's text benchmark it scored higher than the trials'
+        weights (AG News and EmoBank; the SMS spam search ends on one network).
     ensemble_size : int, default=10
         Networks the final model may average. After the search, greedy ensemble selection
         with replacement (Caruana et al., 2004) starts from the best trial and, for

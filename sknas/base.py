@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -441,8 +442,17 @@ class BaseNASEstimator(BaseEstimator):
             self.ensemble_ = choose_ensemble(run.study, run.objective, held, self.ensemble_size)
             refit = None if interrupted else run.refit
             if self._search_on(run, interrupted, workers, deadline):
-                # an ensemble keeps its trials' weights: the time kept for a refit of the
-                # best trial goes to more trials, and the final model is not refit
+                # the ensemble keeps its trials' weights: the time kept for a refit goes to
+                # more trials, and the final model is not refit
+                if self.refit == "members":
+                    warnings.warn(
+                        f"refit='members': the {len(self.ensemble_.members)} members of the "
+                        f"ensemble could not be refit in the time left; the search went on "
+                        f"into it and they keep their trials' weights. Raise time_budget to "
+                        f"refit them.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
                 run.objective.final_rows = refit = None
                 interrupted = run.search()
                 held = [*run.objective.kept, *(k for _, kept in others for k in kept)]
@@ -494,7 +504,7 @@ class BaseNASEstimator(BaseEstimator):
             or len(self.ensemble_.members) == 1
         ):
             return False
-        if self.refit is True:
+        if self.refit != "members":
             return True
         members = set(self.ensemble_.members)
         trials = {t.number: t for t in run.study.get_trials(deepcopy=False) if t.number in members}

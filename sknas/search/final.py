@@ -488,6 +488,8 @@ class MemberTrials:
         self._selected: tuple[tuple[int, ...], list[FrozenTrial]] | None = None
 
     def __call__(self, study: Any, objective: Objective) -> list[FrozenTrial]:
+        """The members, the best trial first, among the completed trials of ``study`` whose
+        weights ``objective`` holds."""
         key = (study.best_trial.number, *(k.number for k in objective.kept))
         if self._selected is None or self._selected[0] != key:
             members = choose_ensemble(study, objective, objective.kept, self.size).members
@@ -500,8 +502,24 @@ class MemberTrials:
 def members_fit(
     ensemble: Ensemble, trials: dict[int, FrozenTrial], n_rows: int, deadline: float | None
 ) -> bool:
-    """Whether refitting every member of ``ensemble`` (``trials``, by number) on ``n_rows``
-    rows is expected to end by ``deadline`` (without the margin of the time the search kept
-    for it, which the search's last steps may have used)."""
+    """Whether refitting every member of ``ensemble`` on ``n_rows`` rows is expected to end
+    by ``deadline``: without the margin of the time the search kept for it, which the
+    search's last steps may have used.
+
+    Parameters
+    ----------
+    ensemble : Ensemble
+        The selected members.
+    trials : dict
+        The members' completed trials, by number.
+    n_rows : int
+        Rows the members would be refit on.
+    deadline : float or None
+        ``time.monotonic()`` value by which the fit must end; None always fits.
+
+    Returns
+    -------
+    bool
+    """
     seconds = expected_seconds([trials[n] for n in ensemble.members], n_rows)
     return deadline is None or time.monotonic() + seconds <= deadline
