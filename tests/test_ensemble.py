@@ -401,8 +401,8 @@ def test_refit_members_keeps_the_time_every_member_needs(monkeypatch, diabetes):
     readings = []
 
     class Recorded(sknas.search.MemberTrials):
-        def __call__(self, study, objective):
-            trials = super().__call__(study, objective)
+        def __call__(self, study, best, objective):
+            trials = super().__call__(study, best, objective)
             readings.append((datetime.datetime.now(), len(trials)))
             return trials
 

@@ -415,7 +415,11 @@ def final_ensemble(
 
 
 def choose_ensemble(
-    study: Any, objective: Objective, held: Sequence[TrialWeights], size: int
+    study: Any,
+    objective: Objective,
+    held: Sequence[TrialWeights],
+    size: int,
+    best: FrozenTrial | None = None,
 ) -> Ensemble:
     """Greedy ensemble selection over the best trials whose weights are ``held``.
 
@@ -433,12 +437,14 @@ def choose_ensemble(
         The trial weights held by every process of this fit.
     size : int
         Candidates and rounds; 1 gives the best trial alone.
+    best : FrozenTrial, optional
+        The study's best trial, where the caller has it already.
 
     Returns
     -------
     Ensemble
     """
-    best = study.best_trial
+    best = study.best_trial if best is None else best
     folds = objective.source.n_folds
     alone = Ensemble([best.number], [1.0], score=float(best.value), rounds=1, folds=folds)
     numbers = {k.number for k in held}
@@ -487,12 +493,12 @@ class MemberTrials:
         self.size = size
         self._selected: tuple[tuple[int, ...], list[FrozenTrial]] | None = None
 
-    def __call__(self, study: Any, objective: Objective) -> list[FrozenTrial]:
-        """The members, the best trial first, among the completed trials of ``study`` whose
-        weights ``objective`` holds."""
-        key = (study.best_trial.number, *(k.number for k in objective.kept))
+    def __call__(self, study: Any, best: FrozenTrial, objective: Objective) -> list[FrozenTrial]:
+        """The members, the best trial (``best``) first, among the completed trials of
+        ``study`` whose weights ``objective`` holds."""
+        key = (best.number, *(k.number for k in objective.kept))
         if self._selected is None or self._selected[0] != key:
-            members = choose_ensemble(study, objective, objective.kept, self.size).members
+            members = choose_ensemble(study, objective, objective.kept, self.size, best).members
             completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             by_number = {t.number: t for t in completed}
             self._selected = (key, [by_number[n] for n in members])

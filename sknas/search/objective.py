@@ -157,9 +157,10 @@ class Objective:
     record_predictions : bool
         Record each completed trial's validation predictions (for ensemble selection).
     final_trials : callable, optional
-        ``final_trials(study, objective)``: the completed trials whose networks the final
-        model would train, were the search to end now (the members of an ensemble to refit),
-        the time kept for the final model being that of all of them. None: the best trial.
+        ``final_trials(study, best_trial, objective)``: the completed trials whose networks
+        the final model would train, were the search to end now (the members of an ensemble
+        to refit), the time kept for the final model being that of all of them. None: the
+        best trial.
     """
 
     def __init__(
@@ -185,7 +186,7 @@ class Objective:
         verbose: int = 0,
         keep: int = 1,
         record_predictions: bool = False,
-        final_trials: Callable[[Any, Objective], Sequence[FrozenTrial]] | None = None,
+        final_trials: Callable[[Any, FrozenTrial, Objective], Sequence[FrozenTrial]] | None = None,
     ) -> None:
         self.graph = graph
         self.training_space = training_space
@@ -236,7 +237,9 @@ class Objective:
                 # no trial has completed yet
                 seconds = 0.0
             else:
-                trials = [best] if self.final_trials is None else self.final_trials(study, self)
+                trials = (
+                    [best] if self.final_trials is None else self.final_trials(study, best, self)
+                )
                 seconds = final_model_seconds(trials, self.final_rows)
             self._reserve = (now, seconds)
         return self.deadline - self._reserve[1]
