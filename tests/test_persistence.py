@@ -31,8 +31,9 @@ from sknas.search.driver import SearchInterrupt
 from sknas.search.storage import check_study
 
 FAST = {"max_trials": 2, "epochs": 3, "random_state": 0}
-#: trials that last a second or more, so that a process can be killed during one
-SLOW = {"max_trials": 4, "epochs": 12, "random_state": 0, "pruner": "none", "batch_size": 32}
+#: trials that train for a second or more (the TabM first trial for several), so that a
+#: process can be killed during one; the last is sampled, after the five first trials
+SLOW = {"max_trials": 6, "epochs": 12, "random_state": 0, "pruner": "none", "batch_size": 32}
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +193,7 @@ def test_n_jobs_runs_trials_in_several_processes(digits_csv):
     _, X, y = digits_csv
     clf = NASTabularClassifier(n_jobs=2, **SLOW).fit(X, y)
     board = clf.leaderboard_
-    assert len(board) == 4 and set(board["state"]) == {"COMPLETE"}
+    assert len(board) == 6 and set(board["state"]) == {"COMPLETE"}
     assert board["worker"].nunique() == 2, "both processes must have run trials"
     assert isinstance(clf.study_._storage, optuna.storages.InMemoryStorage)
     assert clf.score(X, y) > 0.8
@@ -251,7 +252,7 @@ def test_ctrl_c_keeps_the_finished_trials_in_the_storage(tmp_path, digits_csv):
     storage = f"sqlite:///{tmp_path / 'search.db'}"
     command = [
         sys.executable, "-m", "sknas.cli", "search", str(path), "--target", "digit",
-        "--max-trials", "4", "--epochs", "12", "--storage", storage, "--study-name", "c",
+        "--max-trials", "6", "--epochs", "12", "--storage", storage, "--study-name", "c",
         "--random-state", "0", "--verbose", "0",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -347,6 +348,10 @@ def test_every_trial_releases_its_network(digits_csv):
     assert set(LIVE) == {LIVE[0]}, LIVE
 
 
+#: trials of the PostgreSQL studies, all workers together: the first trials and one sampled
+WORKER_TRIALS = 6
+
+
 def _worker_script(url: str, name: str, out: Path) -> list[str]:
     """A fit on the shared study, as each machine of a search would run it."""
     return _script(
@@ -359,8 +364,9 @@ def _worker_script(url: str, name: str, out: Path) -> list[str]:
         table = pd.read_csv({str(out.parent / "digits.csv")!r})
         X, y = table.drop(columns="digit"), table["digit"]
         storage = open_storage({url!r}, heartbeat_interval=1)
-        clf = NASTabularClassifier(storage=storage, study_name={name!r}, max_trials=5,
-                                   epochs=12, pruner="none", random_state=0).fit(X, y)
+        clf = NASTabularClassifier(storage=storage, study_name={name!r},
+                                   max_trials={WORKER_TRIALS}, epochs=12, pruner="none",
+                                   random_state=0).fit(X, y)
         json.dump({{"best": clf.best_trial_.number, "score": clf.best_score_}},
                   open({str(out)!r}, "w"))
         """
@@ -402,7 +408,7 @@ def test_two_workers_started_together_share_one_postgres_study(postgres_url, dig
         subprocess.Popen(_worker_script(url, name, tmp_path / f"{i}.json")) for i in range(2)
     ]
     assert [w.wait(timeout=600) for w in workers] == [0, 0]
-    study, retried = _postgres_study_checks(url, name, max_trials=5)
+    study, retried = _postgres_study_checks(url, name, WORKER_TRIALS)
     assert not retried
     by_worker = {}
     for trial in study.trials:
@@ -440,7 +446,7 @@ def test_a_killed_worker_leaves_its_trial_to_a_cli_worker(postgres_url, digits_c
     victim.wait()
     output, errors = survivor.communicate(timeout=600)
     assert survivor.returncode == 0, errors
-    study, retried = _postgres_study_checks(postgres_url, name, max_trials=5)
+    study, retried = _postgres_study_checks(postgres_url, name, WORKER_TRIALS)
     assert len(retried) == 1, "the killed worker's trial must be run again"
     assert f"best trial {study.best_trial.number}," in output
     saved = sknas.load(tmp_path / "model")
