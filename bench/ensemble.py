@@ -25,7 +25,7 @@ SEED = 0
 VARIANTS = [
     ("best network, refit", 1, True),
     ("ensemble, members refit", 10, "members"),
-    ("ensemble, trial weights (default)", 10, True),
+    ("ensemble, trial weights", 10, True),
 ]
 
 
@@ -50,7 +50,10 @@ def run(quick: bool) -> str:
             X, y, test_size=0.25, random_state=SEED, stratify=stratify
         )
         reference = None
+        default = cls().get_params()
         for label, size, refit in VARIANTS:
+            if (size, refit) == (default["ensemble_size"], default["refit"]):
+                label += " (default)"
             estimator = cls(max_trials=trials, ensemble_size=size, refit=refit, random_state=SEED)
             estimator.fit(X_train, y_train)
             score = estimator.score(X_test, y_test)
