@@ -6,7 +6,8 @@ by how much, so a change is judged on a mean and its spread rather than on one r
 time budget the spread also holds the machine's timing: where the budget ends the search.
 
 Run from the repository root: ``python bench/seeds.py --seeds 3 --datasets breast_cancer
-diabetes wine_quality`` (``--quick`` for a smoke run). Writes ``bench/results/seeds.md``.
+diabetes wine_quality`` (``--quick`` for a smoke run; ``--cv auto`` for the estimators'
+``cv="auto"``). Writes ``bench/results/seeds.md``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sknas
 RESULTS = Path(__file__).resolve().parent / "results" / "seeds.md"
 
 
-def run(quick: bool, seeds: int, names: list[str] | None) -> str:
+def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None) -> str:
     every = datasets(quick)
     unknown = sorted(set(names or ()) - {d[0] for d in every})
     if unknown:
@@ -41,7 +42,7 @@ def run(quick: bool, seeds: int, names: list[str] | None) -> str:
         cls = sknas.NASTabularClassifier if task == "classification" else sknas.NASTabularRegressor
         scores = []
         for seed in range(seeds):
-            estimator = cls(time_budget=budget, random_state=seed)
+            estimator = cls(time_budget=budget, random_state=seed, cv=cv)
             start = time.perf_counter()
             estimator.fit(X_train, y_train)
             seconds = time.perf_counter() - start
@@ -66,7 +67,7 @@ def run(quick: bool, seeds: int, names: list[str] | None) -> str:
         "`random_state` changes (its validation split, the sampler's draws and the networks' "
         "initial weights). Scores are on the held-out 25%; `ratio` divides by the best "
         "scikit-learn baseline's score (named on each dataset's last row); sd is the sample "
-        "standard deviation.",
+        "standard deviation." + (f" Every search has `cv={cv!r}`." if cv else ""),
         "",
         "| dataset | random_state | score | ratio to best baseline | notes |",
         "|---|---|---|---|---|",
@@ -75,7 +76,7 @@ def run(quick: bool, seeds: int, names: list[str] | None) -> str:
 
 
 def options(parser: argparse.ArgumentParser) -> None:
-    """The script's own arguments: how many seeds, and which tables."""
+    """The script's own arguments: how many seeds, which tables, and ``cv``."""
 
     def at_least_two(text: str) -> int:
         if int(text) < 2:
@@ -86,6 +87,7 @@ def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--datasets", dest="names", nargs="+", help="names in bench/tabular.py; default: all"
     )
+    parser.add_argument("--cv", choices=["auto"], help="the estimators' cv; default: None")
 
 
 if __name__ == "__main__":
