@@ -7,7 +7,7 @@ time budget the spread also holds the machine's timing: where the budget ends th
 
 Run from the repository root: ``python bench/seeds.py --seeds 3 --datasets breast_cancer
 diabetes wine_quality`` (``--quick`` for a smoke run; ``--cv auto`` for the estimators'
-``cv="auto"``). Writes ``bench/results/seeds.md``.
+``cv="auto"``, best with its own ``--out``). Writes ``bench/results/seeds.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sknas
 RESULTS = Path(__file__).resolve().parent / "results" / "seeds.md"
 
 
-def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None) -> str:
+def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None = None) -> str:
     every = datasets(quick)
     unknown = sorted(set(names or ()) - {d[0] for d in every})
     if unknown:
@@ -64,10 +64,11 @@ def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None) -> str
         "",
         environment("seeds.py", quick),
         "Each dataset keeps the tabular benchmark's seeded 75/25 split; only the estimator's "
-        "`random_state` changes (its validation split, the sampler's draws and the networks' "
-        "initial weights). Scores are on the held-out 25%; `ratio` divides by the best "
+        "`random_state` changes (its validation split or folds, the sampler's draws and the "
+        "networks' initial weights). Scores are on the held-out 25%; `ratio` divides by the best "
         "scikit-learn baseline's score (named on each dataset's last row); sd is the sample "
-        "standard deviation." + (f" Every search has `cv={cv!r}`." if cv else ""),
+        "standard deviation."
+        + (f" Every search has `cv={cv!r}` (folds below 1,000 training rows)." if cv else ""),
         "",
         "| dataset | random_state | score | ratio to best baseline | notes |",
         "|---|---|---|---|---|",
@@ -87,7 +88,9 @@ def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--datasets", dest="names", nargs="+", help="names in bench/tabular.py; default: all"
     )
-    parser.add_argument("--cv", choices=["auto"], help="the estimators' cv; default: None")
+    parser.add_argument(
+        "--cv", choices=["auto"], help="cv='auto' for every search; default: cv=None"
+    )
 
 
 if __name__ == "__main__":
