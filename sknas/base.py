@@ -47,6 +47,7 @@ from .search import (
     local_storage,
     make_pruner,
     make_sampler,
+    member_trials,
     members_fit,
     open_study,
     prepare_data,
@@ -463,11 +464,10 @@ class BaseNASEstimator(BaseEstimator):
         if len(self.ensemble_.members) > 1:
             # members keep their trials' weights unless asked: no time, and neither way won
             # throughout in bench/ensemble.py (bench/README.md)
-            members = set(self.ensemble_.members)
             final = final_ensemble(
                 run.objective,
                 self.ensemble_,
-                {t.number: t for t in study.get_trials(deepcopy=False) if t.number in members},
+                member_trials(study, self.ensemble_),
                 held,
                 run.search_targets,
                 refit if self.refit == "members" else None,
@@ -506,8 +506,7 @@ class BaseNASEstimator(BaseEstimator):
             return False
         if self.refit != "members":
             return True
-        members = set(self.ensemble_.members)
-        trials = {t.number: t for t in run.study.get_trials(deepcopy=False) if t.number in members}
+        trials = member_trials(run.study, self.ensemble_)
         return not members_fit(self.ensemble_, trials, run.refit.n_rows, deadline)
 
     def _set_search_results(self, study: Any, interrupted: bool) -> None:

@@ -18,6 +18,7 @@ from .final import (
     choose_ensemble,
     final_ensemble,
     final_model,
+    member_trials,
     members_fit,
 )
 from .objective import PROCESS, Objective, TrialWeights, final_model_seconds
@@ -46,6 +47,7 @@ __all__ = [
     "local_storage",
     "make_pruner",
     "make_sampler",
+    "member_trials",
     "members_fit",
     "open_study",
     "prepare_data",

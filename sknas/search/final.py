@@ -38,6 +38,7 @@ __all__ = [
     "choose_ensemble",
     "final_ensemble",
     "final_model",
+    "member_trials",
     "members_fit",
 ]
 
@@ -498,11 +499,30 @@ class MemberTrials:
         ``study`` whose weights ``objective`` holds."""
         key = (best.number, *(k.number for k in objective.kept))
         if self._selected is None or self._selected[0] != key:
-            members = choose_ensemble(study, objective, objective.kept, self.size, best).members
-            completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            by_number = {t.number: t for t in completed}
-            self._selected = (key, [by_number[n] for n in members])
+            ensemble = choose_ensemble(study, objective, objective.kept, self.size, best)
+            trials = member_trials(study, ensemble)
+            self._selected = (key, [trials[n] for n in ensemble.members])
         return self._selected[1]
+
+
+def member_trials(study: Any, ensemble: Ensemble) -> dict[int, FrozenTrial]:
+    """The completed trials of ``study`` that are members of ``ensemble``, by number (not
+    copied).
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The search's study.
+    ensemble : Ensemble
+        Members selected from its trials.
+
+    Returns
+    -------
+    dict
+    """
+    members = set(ensemble.members)
+    completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return {t.number: t for t in completed if t.number in members}
 
 
 def members_fit(
