@@ -33,19 +33,26 @@ class PruningReporter(Callback):
         Anything with ``report(value, step)`` and ``should_prune()``.
     monitor : str
         History key reported, e.g. ``"valid_loss"`` or ``"score"``.
+    first_step : int, default=0
+        Epoch ``e`` is reported as step ``first_step + e``: a trial that trains several
+        networks one after another (one per cross-validation fold) reports each one's epochs
+        after the steps of those before it.
     """
 
-    def __init__(self, trial: Any, monitor: str) -> None:
+    def __init__(self, trial: Any, monitor: str, first_step: int = 0) -> None:
         self.trial = trial
         self.monitor = monitor
+        self.first_step = first_step
 
     def on_epoch_end(self, net, **kwargs) -> None:
         epoch = len(net.history)
         value = net.history[-1, self.monitor]
-        self.trial.report(float(value), step=epoch)
+        step = self.first_step + epoch
+        self.trial.report(float(value), step=step)
         if self.trial.should_prune():
             self.trial.set_user_attr("epochs", epoch)
-            raise TrialPruned(f"pruned at epoch {epoch} with {self.monitor}={value:.6g}")
+            at = f"epoch {epoch}" + (f" (step {step})" if self.first_step else "")
+            raise TrialPruned(f"pruned at {at} with {self.monitor}={value:.6g}")
 
 
 class TimeLimit(Callback):
