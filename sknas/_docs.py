@@ -74,10 +74,9 @@ PARAMETERS_DOC = """
     cv : "auto", int, cross-validation splitter, iterable or None, default=None
         Score each trial by cross-validation instead of one validation split: ``k`` folds
         (shuffled, stratified for classifiers, seeded), or a scikit-learn splitter or list of
-        (train, validation) index pairs. Each trial then trains one network per fold, one
-        fold after another, and scores the mean of their validation scores; every epoch of
-        every fold is reported to the pruner, which compares it with the same fold's epochs
-        of other trials; the final model averages the best trial's fold models
+        (train, validation) index pairs. Each trial then trains one network per fold, reports
+        each fold's score (``pruner="median"`` becomes Optuna's ``WilcoxonPruner`` across
+        folds) and scores their mean; the final model averages the best trial's fold models
         (a bag) instead of a refit, and ensembles select on out-of-fold predictions of every
         row. The folds must validate every row once; give a splitter a ``random_state`` so
         that ``n_jobs`` workers and resumed searches use the same folds. The input

@@ -601,7 +601,7 @@ class BaseNASEstimator(BaseEstimator):
         seed = int(study.user_attrs["sknas_seed"])
         folds = self._folds(inputs, validation_data, seed)
         if folds is not None:
-            # Hyperband's resource spans every fold's epochs
+            # each fold's score is one step of the trial
             study.pruner = make_pruner(self.pruner, max_epochs, len(folds))
         # each process draws its own proposals (in a user's storage, processes of other
         # machines may join: their identity is mixed in); TPE counts others' running trials

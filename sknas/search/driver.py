@@ -103,21 +103,24 @@ def make_sampler(sampler: Any, seed: int, *, shared: bool = False) -> optuna.sam
 def make_pruner(pruner: Any, max_epochs: int, folds: int = 1) -> optuna.pruners.BasePruner:
     """An Optuna pruner from a name, None, or a copy of a pruner instance.
 
-    Trials report their validation value every epoch. With cross-validation (``folds`` > 1)
-    fold ``k``'s epochs are steps ``k * max_epochs + 1`` to ``(k + 1) * max_epochs``, so that
-    a trial's epochs in a fold are judged against the same fold's epochs of other trials, and
-    Hyperband's resource runs over every fold's epochs.
+    With cross-validation (``folds`` > 1) trials report one score per fold instead of one
+    per epoch: ``"median"`` is then the Wilcoxon signed-rank test of a trial's fold scores
+    against the best trial's (``WilcoxonPruner``), and Hyperband's resource is the fold.
     """
     if isinstance(pruner, optuna.pruners.BasePruner):
         return copy.deepcopy(pruner)
     if pruner is None or pruner == "none":
         return optuna.pruners.NopPruner()
+    if folds > 1 and pruner in ("median", "hyperband"):
+        if pruner == "median":
+            return optuna.pruners.WilcoxonPruner(p_threshold=0.1)
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=folds)
     if pruner == "median":
         # a tenth of the epoch cap as warm-up (1 to 3 epochs): short trials are judged early
         warmup = max(1, min(3, max_epochs // 10))
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=warmup)
     if pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs * folds)
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs)
     raise _unknown("pruner", str(pruner), PRUNERS, "optuna.pruners.BasePruner")
 
 

@@ -327,16 +327,12 @@ class Objective:
         spec: ArchitectureSpec,
         data: TrialData,
         limit: Any,
-        fold: int,
+        report: bool,
     ) -> Any:
-        """The skorch net of one trial (or of its fold ``fold``), with the pruning reporter
-        and the time and divergence callbacks.
-
-        Fold ``k``'s epochs are the trial's steps ``k * max_epochs + 1`` on, so that the
-        pruner compares each fold's epochs with the same fold's epochs of other trials.
-        """
-        own = [
-            ("pruning", PruningReporter(trial, self.monitor, fold * self.max_epochs)),
+        """The skorch net of one trial (or fold), with the time and divergence callbacks and,
+        when ``report``, the per-epoch pruning reporter."""
+        own = [("pruning", PruningReporter(trial, self.monitor))] if report else []
+        own += [
             ("time_limit", limit),
             ("interrupt", StopOnRequest(self.interrupted)),
             ("divergence", DivergenceGuard()),
@@ -366,16 +362,15 @@ class Objective:
         data: TrialData,
         seed: int,
         prep: float,
-        fold: int,
     ) -> tuple[Any, ArchitectureSpec, Any]:
-        """Train ``module`` (built from ``spec`` under ``seed``) on ``data`` (fold ``fold``
-        of the trial's, 0 with one split): the net, the
+        """Train ``module`` (built from ``spec`` under ``seed``) on ``data``: the net, the
         spec (with a halved batch size after a GPU out-of-memory error) and its time limit."""
+        report = self.source.n_folds == 1
         while True:
             time_limit = TimeLimit(
                 functools.partial(self._own_deadline, trial.study, prep, data.n_train)
             )
-            net = self._net(trial, module, spec, data, time_limit, fold)
+            net = self._net(trial, module, spec, data, time_limit, report)
             try:
                 with torch.random.fork_rng():
                     torch.manual_seed(seed)
@@ -439,7 +434,7 @@ class Objective:
         for fold, data in enumerate(folds):
             if fold:
                 module = self.build(spec, seed)
-            net, spec, time_limit = self._fit(trial, spec, module, data, seed, prep, fold)
+            net, spec, time_limit = self._fit(trial, spec, module, data, seed, prep)
             if self.interrupted():
                 raise KeyboardInterrupt
             try:
@@ -456,6 +451,11 @@ class Objective:
             best_epochs.append(best_epoch)
             epochs += trained
             durations += [row["dur"] for row in net.history if "dur" in row]
+            if len(folds) > 1:
+                # pruned across folds: each fold's score is one step
+                trial.report(value, fold)
+                if trial.should_prune():
+                    raise TrialPruned(f"pruned after fold {fold + 1} of {len(folds)}.")
         value = float(np.mean(values))
         trial.set_user_attr("epochs", epochs)
         trial.set_user_attr("best_epoch", round(float(np.mean(best_epochs))))

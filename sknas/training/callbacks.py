@@ -33,26 +33,19 @@ class PruningReporter(Callback):
         Anything with ``report(value, step)`` and ``should_prune()``.
     monitor : str
         History key reported, e.g. ``"valid_loss"`` or ``"score"``.
-    first_step : int, default=0
-        Epoch ``e`` is reported as step ``first_step + e``: a trial that trains several
-        networks one after another (one per cross-validation fold) reports each one's epochs
-        after the steps of those before it.
     """
 
-    def __init__(self, trial: Any, monitor: str, first_step: int = 0) -> None:
+    def __init__(self, trial: Any, monitor: str) -> None:
         self.trial = trial
         self.monitor = monitor
-        self.first_step = first_step
 
     def on_epoch_end(self, net, **kwargs) -> None:
         epoch = len(net.history)
         value = net.history[-1, self.monitor]
-        step = self.first_step + epoch
-        self.trial.report(float(value), step=step)
+        self.trial.report(float(value), step=epoch)
         if self.trial.should_prune():
             self.trial.set_user_attr("epochs", epoch)
-            at = f"epoch {epoch}" + (f" (step {step})" if self.first_step else "")
-            raise TrialPruned(f"pruned at {at} with {self.monitor}={value:.6g}")
+            raise TrialPruned(f"pruned at epoch {epoch} with {self.monitor}={value:.6g}")
 
 
 class TimeLimit(Callback):
