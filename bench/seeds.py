@@ -6,8 +6,9 @@ by how much, so a change is judged on a mean and its spread rather than on one r
 time budget the spread also holds the machine's timing: where the budget ends the search.
 
 Run from the repository root: ``python bench/seeds.py --seeds 3 --datasets breast_cancer
-diabetes wine_quality`` (``--quick`` for a smoke run; ``--cv auto`` for the estimators'
-``cv="auto"``, best with its own ``--out``). Writes ``bench/results/seeds.md``.
+diabetes wine_quality`` (``--quick`` for a smoke run; ``--cv none`` for one validation split
+instead of the estimators' default ``cv="auto"``, best with its own ``--out``). Writes
+``bench/results/seeds.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import sknas
 RESULTS = Path(__file__).resolve().parent / "results" / "seeds.md"
 
 
-def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None = None) -> str:
+def run(quick: bool, seeds: int, names: list[str] | None, cv: str = "auto") -> str:
     every = datasets(quick)
     unknown = sorted(set(names or ()) - {d[0] for d in every})
     if unknown:
@@ -42,7 +43,7 @@ def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None = None)
         cls = sknas.NASTabularClassifier if task == "classification" else sknas.NASTabularRegressor
         scores = []
         for seed in range(seeds):
-            estimator = cls(time_budget=budget, random_state=seed, cv=cv)
+            estimator = cls(time_budget=budget, random_state=seed, cv=None if cv == "none" else cv)
             start = time.perf_counter()
             estimator.fit(X_train, y_train)
             seconds = time.perf_counter() - start
@@ -68,7 +69,11 @@ def run(quick: bool, seeds: int, names: list[str] | None, cv: str | None = None)
         "networks' initial weights). Scores are on the held-out 25%; `ratio` divides by the best "
         "scikit-learn baseline's score (named on each dataset's last row); sd is the sample "
         "standard deviation."
-        + (f" Every search has `cv={cv!r}` (folds below 1,000 training rows)." if cv else ""),
+        + (
+            " Every search has `cv='auto'` (the default: folds below 1,000 training rows)."
+            if cv == "auto"
+            else " Every search has `cv=None` (one validation split)."
+        ),
         "",
         "| dataset | random_state | score | ratio to best baseline | notes |",
         "|---|---|---|---|---|",
@@ -89,7 +94,10 @@ def options(parser: argparse.ArgumentParser) -> None:
         "--datasets", dest="names", nargs="+", help="names in bench/tabular.py; default: all"
     )
     parser.add_argument(
-        "--cv", choices=["auto"], help="cv='auto' for every search; default: cv=None"
+        "--cv",
+        choices=["auto", "none"],
+        default="auto",
+        help="cv='auto' (the estimators' default) or cv=None for every search",
     )
 
 

@@ -71,7 +71,7 @@ PARAMETERS_DOC = """
         probabilities, regressors values, per head. Members share the best trial's
         preprocessing (text trials with another representation are left out), and only
         trials run by this fit's processes count. 1 keeps the best network alone.
-    cv : "auto", int, cross-validation splitter, iterable or None, default=None
+    cv : "auto", int, CV splitter, iterable or None, default=None ("auto" for tables)
         Score each trial by cross-validation instead of one validation split: ``k`` folds
         (shuffled, stratified for classifiers, seeded), or a scikit-learn splitter or list of
         (train, validation) index pairs. Each trial then trains one network per fold, reports
@@ -81,11 +81,11 @@ PARAMETERS_DOC = """
         row. The folds must validate every row once; give a splitter a ``random_state`` so
         that ``n_jobs`` workers and resumed searches use the same folds. The input
         preprocessing and the regression targets' mean and scale are then fitted once on
-        every row, so that the fold models share them. ``"auto"`` uses 5
-        folds below 1,000 training rows and one split otherwise. None (the default) always
-        uses one split: with ensembles, it scored better than ``"auto"`` on one of the two
-        small tables of the project's benchmarks (``bench/results/tabular.md``). Not with
-        ``validation_data``.
+        every row, so that the fold models share them. ``"auto"`` uses 5 folds below 1,000
+        training rows and one split otherwise; the tabular estimators default to it (over 5
+        seeds of the project's benchmark it scored higher than one split on both small
+        tables, ``bench/results/seeds-cv.md``). None always uses one split. Not with
+        ``validation_data`` (``"auto"`` then keeps that set).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; "auto" uses CUDA when it is available.
     random_state : int, RandomState instance or None, default=None

@@ -170,6 +170,7 @@ def _search(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=args.verbose,
+        **({} if args.cv is None else {"cv": None if args.cv == "none" else args.cv}),
     )
     estimator.fit(X, y)
     print(f"{name}: best trial {estimator.best_trial_.number}, score {estimator.best_score_:.5g}")
@@ -178,6 +179,21 @@ def _search(args: argparse.Namespace) -> int:
         sknas.save(estimator, args.out, data={"target": args.target, **_data_options(args)})
         print(f"saved to {args.out}")
     return 0
+
+
+def _cv(text: str) -> int | str:
+    """``--cv``: a number of folds, ``auto`` or ``none``."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        folds = int(text)
+    except ValueError:
+        folds = 0
+    if folds < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of folds (2 or more), auto or none; got {text!r}"
+        )
+    return folds
 
 
 def _storage(args: argparse.Namespace) -> Any:
@@ -295,6 +311,13 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--storage", help="Optuna storage URL or journal file")
     search.add_argument("--study-name")
     search.add_argument("--random-state", type=int, default=None)
+    search.add_argument(
+        "--cv",
+        type=_cv,
+        default=None,
+        help="cross-validation folds per trial: a number, auto (below 1,000 rows: the "
+        "tables' default) or none (one validation split); default: the estimator's",
+    )
     run_options(search)
     search.set_defaults(run=_search)
 

@@ -28,7 +28,9 @@ KEY = b"0123456789abcdef0123456789abcdef"
 @pytest.fixture(scope="module")
 def fitted(mixed_frame):
     X, y = mixed_frame
-    estimator = sknas.NASTabularClassifier(max_trials=1, epochs=1, random_state=0).fit(X, y)
+    estimator = sknas.NASTabularClassifier(cv=None, max_trials=1, epochs=1, random_state=0).fit(
+        X, y
+    )
     return estimator, X
 
 

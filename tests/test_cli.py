@@ -10,6 +10,7 @@ from PIL import Image
 from sklearn.datasets import load_digits, load_iris
 
 import sknas
+from sknas.base import CV_FOLDS
 from sknas.cli import main
 
 FAST = ["--max-trials", "3", "--epochs", "3", "--random-state", "0", "--verbose", "0"]
@@ -41,6 +42,22 @@ def test_search_prints_the_leaderboard_and_saves_a_bundle(iris_csv, tmp_path, ca
     model = sknas.load(out)
     assert len(model.leaderboard_) == 3
     assert set(model.classes_) == {"setosa", "versicolor", "virginica"}
+
+
+def test_cv_sets_the_folds_of_each_trial(iris_model, iris_csv, tmp_path, capsys):
+    for cv, folds in [("3", 3), ("none", 1), ("auto", CV_FOLDS)]:
+        out = tmp_path / cv
+        args = ["search", str(iris_csv), "--target", "species", *FAST, "--cv", cv]
+        assert main([*args, "--out", str(out)]) == 0
+        assert sknas.load(out).ensemble_.folds == folds
+    # without --cv the estimator's default decides: the tables' cross-validates iris
+    assert sknas.load(iris_model).ensemble_.folds == CV_FOLDS
+    with pytest.raises(SystemExit) as exit_:
+        main(["search", str(iris_csv), "--target", "species", "--cv", "1"])
+    assert exit_.value.code == 2
+    assert "expected a number of folds (2 or more), auto or none; got '1'" in (
+        capsys.readouterr().err
+    )
 
 
 def test_regression_is_inferred_from_a_continuous_target(tmp_path, capsys):

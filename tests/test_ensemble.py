@@ -28,7 +28,7 @@ from sknas.search import EnsembleLoss, select_ensemble
 from sknas.search.ensemble import PREDICTIONS, pack_predictions, unpack_predictions
 from sknas.space import TensorInfo
 
-FAST = {"max_trials": 6, "epochs": 8, "random_state": 3}
+FAST = {"max_trials": 6, "epochs": 8, "random_state": 3, "cv": None}
 #: past the time a search keeps for a refit of 8 s in a budget of 20 s
 LATE = datetime.timedelta(seconds=12.5)
 REGRESSION = TensorInfo("regression", (1,), {"scale": [1.0]})
@@ -352,10 +352,18 @@ def test_cv_takes_a_splitter_or_explicit_folds(diabetes):
         NASTabularRegressor(max_trials=1, epochs=2, cv=ShuffleSplit(3)).fit(X[:200], y[:200])
 
 
-def test_cv_auto_folds_small_tables_only(diabetes, cancer):
+def test_tabular_estimators_cross_validate_small_tables_by_default(diabetes):
     X, y = diabetes
-    small = NASTabularRegressor(max_trials=1, epochs=2, random_state=0, cv="auto").fit(X, y)
+    small = NASTabularRegressor(max_trials=1, epochs=2, random_state=0).fit(X, y)
     assert len(small.best_trial_.user_attrs["fold_values"]) == sknas.base.CV_FOLDS
+    assert small.refit_status_ == "bagged"
+    # from 1,000 training rows on, one validation split and a refit
+    many = NASTabularRegressor(max_trials=1, epochs=2, random_state=0, ensemble_size=1)
+    many.fit(np.vstack([X] * 3), np.concatenate([y] * 3))
+    assert "fold_values" not in many.best_trial_.user_attrs
+    assert many.refit_status_ == "refit"
+    # the other estimators keep one split unless asked
+    assert sknas.NASTextRegressor().cv is None and sknas.AutoModel().cv is None
     # with validation_data, "auto" keeps that held-back set
     held = NASTabularRegressor(max_trials=1, epochs=2, random_state=0, cv="auto")
     held.fit(X[:300], y[:300], validation_data=(X[300:], y[300:]))
@@ -381,7 +389,9 @@ def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, dia
     # every round of the selection, and the ensemble of one is refit)
     for size in (1, 10):
         started = datetime.datetime.now()
-        reg = NASTabularRegressor(time_budget=20, epochs=3, random_state=2, ensemble_size=size)
+        reg = NASTabularRegressor(
+            cv=None, time_budget=20, epochs=3, random_state=2, ensemble_size=size
+        )
         reg.fit(X[:300], y[:300])
         late = [t for t in reg.study_.trials if (t.datetime_start or started) > started + LATE]
         starts[size] = (len(late), reg.refit_status_, len(reg.ensemble_.members))
@@ -408,7 +418,7 @@ def test_refit_members_keeps_the_time_every_member_needs(monkeypatch, diabetes):
 
     monkeypatch.setattr(sknas.base, "MemberTrials", Recorded)
     started = datetime.datetime.now()
-    reg = NASTabularRegressor(time_budget=30, epochs=3, random_state=2, refit="members")
+    reg = NASTabularRegressor(cv=None, time_budget=30, epochs=3, random_state=2, refit="members")
     reg.fit(X[:300], y[:300])
     assert len(reg.ensemble_.members) > 1 and reg.refit_status_ == "refit"
     assert max(members for _, members in readings) > 1

@@ -17,7 +17,7 @@ import sknas
 from sknas.data import RegressionTarget
 from sknas.io import BundleError
 
-FAST = {"max_trials": 2, "epochs": 2, "random_state": 0}
+FAST = {"max_trials": 2, "epochs": 2, "random_state": 0, "cv": None}
 TEXTS = [
     "a wonderful film with a great cast",
     "dull plot and awful acting",
@@ -70,7 +70,7 @@ def _fit(kind, mixed_frame):
         return model.fit(X, y), X
     if kind == "tabular-cv":
         X, y = load_diabetes(return_X_y=True)
-        return sknas.NASTabularRegressor(**FAST, cv=3).fit(X, y), X
+        return sknas.NASTabularRegressor(**{**FAST, "cv": 3}).fit(X, y), X
     if kind == "tabular-regressor":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**FAST).fit(X, y), X
@@ -217,7 +217,9 @@ def test_bundle_round_trip_predicts_the_same(fitted, tmp_path):
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory, iris):
     X, y = iris
-    estimator = sknas.NASTabularClassifier(max_trials=1, epochs=2, random_state=0).fit(X, y)
+    estimator = sknas.NASTabularClassifier(cv=None, max_trials=1, epochs=2, random_state=0).fit(
+        X, y
+    )
     folder = tmp_path_factory.mktemp("bundles") / "iris"
     sknas.save(estimator, folder, data={"target": "species"})
     return folder, estimator
@@ -288,7 +290,7 @@ def test_a_newer_format_is_refused(bundle, tmp_path):
 def test_weights_that_do_not_match_the_architecture_are_refused(bundle, tmp_path, diabetes):
     folder = _copy(bundle, tmp_path)
     X, y = diabetes
-    other = sknas.NASTabularRegressor(max_trials=1, epochs=1, random_state=0).fit(X, y)
+    other = sknas.NASTabularRegressor(cv=None, max_trials=1, epochs=1, random_state=0).fit(X, y)
     sknas.save(other, tmp_path / "other")
     shutil.copy(tmp_path / "other" / "weights.safetensors", folder / "weights.safetensors")
     _rehash(folder)
@@ -321,4 +323,4 @@ def test_save_needs_a_fitted_sknas_estimator(tmp_path):
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        sknas.save(sknas.NASTabularClassifier(), tmp_path / "b")
+        sknas.save(sknas.NASTabularClassifier(cv=None), tmp_path / "b")

@@ -30,10 +30,17 @@ from sknas.nn import GraphModule
 from sknas.search.driver import SearchInterrupt
 from sknas.search.storage import check_study
 
-FAST = {"max_trials": 2, "epochs": 3, "random_state": 0}
+FAST = {"max_trials": 2, "epochs": 3, "random_state": 0, "cv": None}
 #: trials that train for a second or more (the TabM first trial for several), so that a
 #: process can be killed during one; the last is sampled, after the five first trials
-SLOW = {"max_trials": 6, "epochs": 12, "random_state": 0, "pruner": "none", "batch_size": 32}
+SLOW = {
+    "max_trials": 6,
+    "epochs": 12,
+    "random_state": 0,
+    "pruner": "none",
+    "batch_size": 32,
+    "cv": None,
+}
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +260,7 @@ def test_ctrl_c_keeps_the_finished_trials_in_the_storage(tmp_path, digits_csv):
     command = [
         sys.executable, "-m", "sknas.cli", "search", str(path), "--target", "digit",
         "--max-trials", "6", "--epochs", "12", "--storage", storage, "--study-name", "c",
-        "--random-state", "0", "--verbose", "0",
+        "--random-state", "0", "--cv", "none", "--verbose", "0",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     _wait_for(_running_after(storage, "c", completed=2))
@@ -334,6 +341,7 @@ def test_every_trial_releases_its_network(digits_csv):
     _, X, y = digits_csv
     LIVE.clear()
     NASTabularClassifier(
+        cv=None,
         max_trials=8,
         epochs=3,
         random_state=0,
@@ -366,7 +374,7 @@ def _worker_script(url: str, name: str, out: Path) -> list[str]:
         storage = open_storage({url!r}, heartbeat_interval=1)
         clf = NASTabularClassifier(storage=storage, study_name={name!r},
                                    max_trials={WORKER_TRIALS}, epochs=12, pruner="none",
-                                   random_state=0).fit(X, y)
+                                   cv=None, random_state=0).fit(X, y)
         json.dump({{"best": clf.best_trial_.number, "score": clf.best_score_}},
                   open({str(out)!r}, "w"))
         """

@@ -7,7 +7,7 @@ import pytest
 from sknas import NASTabularClassifier
 from sknas.search import driver
 
-FAST = {"max_trials": 2, "epochs": 2, "random_state": 0}
+FAST = {"max_trials": 2, "epochs": 2, "random_state": 0, "cv": None}
 
 
 def test_verbose_0_prints_nothing(iris, capsys):

@@ -15,9 +15,10 @@ import sknas
 import sknas.search.final
 from sknas import NASTabularClassifier, NASTabularRegressor
 from sknas.data import validation_indices
+from sknas.nn import GraphModule
 from sknas.training import TimeLimit
 
-FAST = {"max_trials": 1, "epochs": 2, "random_state": 0}
+FAST = {"max_trials": 1, "epochs": 2, "random_state": 0, "cv": None}
 
 
 def _train_split(estimator, n_samples, stratify=None):
@@ -96,7 +97,7 @@ def test_text_vocabulary_of_trials_comes_from_training_texts_only():
 # -- the refit ---------------------------------------------------------------------------------
 def test_refit_trains_on_train_and_validation_rows_for_the_best_epoch_count(iris):
     X, y = iris
-    clf = NASTabularClassifier(max_trials=2, epochs=4, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, max_trials=2, epochs=4, random_state=0).fit(X, y)
     assert clf.refit_status_ == "refit"
     assert len(clf.model_.history) == clf.best_trial_.user_attrs["best_epoch"]
     assert _refit_rows(clf.model_) == len(y)
@@ -119,7 +120,9 @@ def test_refit_keeps_validation_data_held_back_unless_asked(diabetes):
 
 def test_without_refit_the_best_trial_weights_are_kept(iris):
     X, y = iris
-    clf = NASTabularClassifier(refit=False, max_trials=2, epochs=3, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, refit=False, max_trials=2, epochs=3, random_state=0).fit(
+        X, y
+    )
     assert clf.refit_status_ == "trial_weights"
     assert not clf.model_.history  # not trained again
     _, valid = _train_split(clf, len(y), y)
@@ -136,7 +139,7 @@ def long_regression():
     one-time start-up in this process (its optimizers import their compiler modules on first
     use), which the budget's promise leaves out."""
     X, y = make_regression(n_samples=2000, n_features=30, noise=0.0, random_state=0)
-    NASTabularRegressor(max_trials=1, epochs=1, random_state=0).fit(X[:100], y[:100])
+    NASTabularRegressor(cv=None, max_trials=1, epochs=1, random_state=0).fit(X[:100], y[:100])
     return X, y
 
 
@@ -145,7 +148,7 @@ def test_time_budget_covers_search_and_refit(long_regression):
     budget = 10.0
     started = time.monotonic()
     reg = NASTabularRegressor(
-        time_budget=budget, epochs=500, pruner="none", random_state=0, batch_size=64
+        cv=None, time_budget=budget, epochs=500, pruner="none", random_state=0, batch_size=64
     ).fit(X, y)
     took = time.monotonic() - started
     assert took <= budget * 1.05 + 0.5
@@ -159,12 +162,12 @@ def test_time_budget_covers_search_and_refit(long_regression):
 def test_time_budget_alone_runs_more_than_the_default_trials(iris):
     X, y = iris
     budget = 8.0
-    clf = NASTabularClassifier(time_budget=budget, epochs=1, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, time_budget=budget, epochs=1, random_state=0).fit(X, y)
     # one-epoch trials on iris take a fraction of a second: 20 of them end well before 8 s
     assert clf.fit_seconds_ <= budget * 1.05 + 1.0
     assert clf.fit_seconds_ >= 0.7 * budget
     assert len(clf.study_.trials) > 5
-    capped = NASTabularClassifier(epochs=1, random_state=0)
+    capped = NASTabularClassifier(cv=None, epochs=1, random_state=0)
     assert capped._max_trials() == 20
 
 
@@ -187,7 +190,7 @@ class _InterruptAt(Callback):
 
 def test_ctrl_c_during_the_refit_keeps_the_best_trial_weights(iris, monkeypatch):
     X, y = iris
-    params = {"max_trials": 2, "epochs": 5, "batch_size": 16, "random_state": 0}
+    params = {"max_trials": 2, "epochs": 5, "batch_size": 16, "random_state": 0, "cv": None}
     trial_weights = NASTabularClassifier(refit=False, **params).fit(X, y)
     make_net = sknas.search.final.make_net
 
@@ -220,7 +223,7 @@ class _OutOfTime(TimeLimit):
 
 def test_a_refit_out_of_time_falls_back_to_the_trial_weights(iris, monkeypatch):
     X, y = iris
-    params = {"max_trials": 2, "epochs": 5, "batch_size": 16, "random_state": 0}
+    params = {"max_trials": 2, "epochs": 5, "batch_size": 16, "random_state": 0, "cv": None}
     trial_weights = NASTabularClassifier(refit=False, **params).fit(X, y)
     monkeypatch.setattr(sknas.search.final, "TimeLimit", _OutOfTime)
     with pytest.warns(UserWarning, match="ran out of time"):
@@ -236,7 +239,7 @@ def test_a_refit_out_of_time_falls_back_to_the_trial_weights(iris, monkeypatch):
 def test_a_best_trial_of_an_earlier_session_is_trained_again(tmp_path, iris, monkeypatch):
     X, y = iris
     storage = f"sqlite:///{tmp_path / 'search.db'}"
-    params = {"max_trials": 2, "epochs": 3, "random_state": 0, "study_name": "s"}
+    params = {"max_trials": 2, "epochs": 3, "random_state": 0, "study_name": "s", "cv": None}
     NASTabularClassifier(storage=storage, **params).fit(X, y)
     # nothing left to search: the best trial's weights are not held by this process
     again = NASTabularClassifier(storage=storage, refit=False, **params).fit(X, y)
@@ -250,3 +253,17 @@ def test_a_best_trial_of_an_earlier_session_is_trained_again(tmp_path, iris, mon
         cut = NASTabularClassifier(storage=storage, **params).fit(X, y)
     assert cut.refit_status_ == "partial"
     assert len(cut.model_.history) == 1
+
+
+def test_a_cross_validated_best_trial_of_an_earlier_session_is_one_network(tmp_path, iris):
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    params = {"max_trials": 2, "epochs": 3, "random_state": 0, "study_name": "s", "cv": 3}
+    NASTabularClassifier(storage=storage, **params).fit(X, y)
+    # its fold models are not held here: it is trained again as one network, not a bag
+    again = NASTabularClassifier(storage=storage, **params).fit(X, y)
+    assert again.refit_status_ == "retrained" and again.ensemble_.folds == 1
+    assert isinstance(again.model_.module_, GraphModule)
+    sknas.save(again, tmp_path / "model")
+    loaded = sknas.load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.predict_proba(X), again.predict_proba(X), atol=1e-6)

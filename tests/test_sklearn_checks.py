@@ -6,8 +6,8 @@ from sknas import NASTabularClassifier, NASTabularRegressor
 
 # A tiny budget: the checks fit dozens of times on toy data.
 ESTIMATORS = [
-    NASTabularClassifier(max_trials=2, epochs=15, random_state=0),
-    NASTabularRegressor(max_trials=2, epochs=15, random_state=0),
+    NASTabularClassifier(cv=None, max_trials=2, epochs=15, random_state=0),
+    NASTabularRegressor(cv=None, max_trials=2, epochs=15, random_state=0),
 ]
 
 FLOAT32_SUBSET = (

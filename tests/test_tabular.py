@@ -26,7 +26,7 @@ from sknas.space.presets import tabular_first_trials, tabular_graph
 
 from .checks import assert_network_probabilities
 
-FAST = {"max_trials": 2, "epochs": 3, "random_state": 0}
+FAST = {"max_trials": 2, "epochs": 3, "random_state": 0, "cv": None}
 #: leaderboard columns that measure time, which differs run to run
 TIMES = ["seconds", "epoch_seconds"]
 
@@ -73,7 +73,7 @@ def iris_split(iris):
 
 def test_classifier_learns_and_keeps_int_labels(iris_split):
     X_train, X_test, y_train, y_test = iris_split
-    clf = NASTabularClassifier(max_trials=2, random_state=0).fit(X_train, y_train)
+    clf = NASTabularClassifier(cv=None, max_trials=2, random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) > 0.85
     assert clf.predict(X_test).dtype == y_train.dtype
     proba = assert_network_probabilities(clf, X_test)
@@ -114,7 +114,7 @@ def test_binary_classifier_with_balanced_class_weight(cancer):
 
 def test_regressor_predicts_in_target_units_for_one_and_several_outputs(diabetes):
     X, y = diabetes
-    reg = NASTabularRegressor(max_trials=2, random_state=0).fit(X, y)
+    reg = NASTabularRegressor(cv=None, max_trials=2, random_state=0).fit(X, y)
     pred = reg.predict(X)
     assert pred.shape == (len(X),)
     assert reg.score(X, y) > 0.3
@@ -138,7 +138,7 @@ def test_same_random_state_gives_the_same_search(iris):
 
 def test_leaderboard_and_fitted_attributes(iris):
     X, y = iris
-    clf = NASTabularClassifier(max_trials=3, epochs=3, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, max_trials=3, epochs=3, random_state=0).fit(X, y)
     board = clf.leaderboard_
     assert len(board) == 3 == len(clf.study_.get_trials(states=[optuna.trial.TrialState.COMPLETE]))
     for column in ["number", "state", "score", "epochs", "n_params", "seconds"]:
@@ -156,7 +156,7 @@ def test_leaderboard_and_fitted_attributes(iris):
 
 def test_known_good_configurations_run_first(iris):
     X, y = iris
-    clf = NASTabularClassifier(max_trials=5, epochs=2, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, max_trials=5, epochs=2, random_state=0).fit(X, y)
     first = tabular_first_trials(tabular_graph("classification"), 120, clf.input_adapter_.info_)
     assert len(first) == 5
     for trial, preset in zip(clf.study_.trials, first):
@@ -178,7 +178,7 @@ def test_known_good_configurations_run_first(iris):
 
 def test_objective_scorer_validation_data_and_fit_overrides(iris_split):
     X_train, X_test, y_train, y_test = iris_split
-    clf = NASTabularClassifier(max_trials=2, objective="accuracy", random_state=0)
+    clf = NASTabularClassifier(cv=None, max_trials=2, objective="accuracy", random_state=0)
     clf.fit(X_train, y_train, validation_data=(X_test, y_test), epochs=2)
     assert clf.epochs is None
     assert clf.study_.direction == optuna.study.StudyDirection.MAXIMIZE
@@ -191,10 +191,11 @@ def test_objective_scorer_validation_data_and_fit_overrides(iris_split):
 
 
 def _search(iris, max_trials, epochs, **params):
-    """A search whose best trial's network is kept as it is (no refit: quicker)."""
+    """A search on one split whose best trial's network is kept as it is (no refit:
+    quicker)."""
     X, y = iris
     clf = NASTabularClassifier(
-        max_trials=max_trials, epochs=epochs, refit=False, random_state=0, **params
+        max_trials=max_trials, epochs=epochs, refit=False, random_state=0, cv=None, **params
     )
     return clf.fit(X, y)
 
@@ -244,7 +245,7 @@ def test_failing_trials_are_recorded_and_the_search_goes_on(iris):
     X, y = iris
     FailSecondTrial.calls = 0
     clf = NASTabularClassifier(
-        max_trials=3, epochs=2, random_state=0, callbacks=[FailSecondTrial()]
+        cv=None, max_trials=3, epochs=2, random_state=0, callbacks=[FailSecondTrial()]
     ).fit(X, y)
     # the user's callbacks train the final model too
     assert FailSecondTrial.calls == 4
@@ -256,10 +257,10 @@ def test_failing_trials_are_recorded_and_the_search_goes_on(iris):
 
 def test_all_trials_failing_is_a_clear_error(iris):
     X, y = iris
-    clf = NASTabularClassifier(max_trials=2, epochs=2, callbacks=[AlwaysFail()])
+    clf = NASTabularClassifier(cv=None, max_trials=2, epochs=2, callbacks=[AlwaysFail()])
     with pytest.raises(sknas.SearchError, match=r"no trial completed.*this trial cannot train"):
         clf.fit(X, y)
-    tiny = NASTabularClassifier(max_trials=2, epochs=2, max_model_size=10)
+    tiny = NASTabularClassifier(cv=None, max_trials=2, epochs=2, max_model_size=10)
     with pytest.raises(sknas.SearchError, match="max_model_size=10"):
         tiny.fit(X, y)
 
@@ -268,7 +269,7 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
     X, y = iris
     CtrlCInSecondTrial.calls = 0
     clf = NASTabularClassifier(
-        max_trials=5, epochs=3, random_state=0, callbacks=[CtrlCInSecondTrial()]
+        cv=None, max_trials=5, epochs=3, random_state=0, callbacks=[CtrlCInSecondTrial()]
     ).fit(X, y)
     assert clf.search_interrupted_
     assert clf.leaderboard_["number"].tolist() == [0, 1]
@@ -279,7 +280,7 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
 def test_time_budget_stops_the_search_before_the_final_model(cancer):
     X, y = cancer
     start = datetime.datetime.now()
-    clf = NASTabularClassifier(max_trials=500, time_budget=5, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, max_trials=500, time_budget=5, random_state=0).fit(X, y)
     assert len(clf.study_.trials) < 500
     # every trial, the one cut short included, ends before the final model starts, and the
     # final model ends within 5% of the budget
@@ -318,13 +319,15 @@ def test_pipeline_with_column_transformer(mixed_frame):
 def test_grid_search_and_cross_validation(iris):
     X, y = iris
     grid = GridSearchCV(
-        NASTabularClassifier(max_trials=1, epochs=3, random_state=0),
+        NASTabularClassifier(cv=None, max_trials=1, epochs=3, random_state=0),
         {"validation_split": [0.2, 0.3]},
         cv=2,
     ).fit(X, y)
     assert (grid.cv_results_["mean_test_score"] > 0.6).all()
     assert grid.best_estimator_.score(X, y) > 0.6
-    scores = cross_val_score(NASTabularClassifier(max_trials=1, random_state=0), X, y, cv=3)
+    scores = cross_val_score(
+        NASTabularClassifier(cv=None, max_trials=1, random_state=0), X, y, cv=3
+    )
     assert scores.shape == (3,) and scores.mean() > 0.7
 
 

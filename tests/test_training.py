@@ -177,7 +177,7 @@ def test_label_smoothing_applies_to_training_losses_only():
 
 def test_classifier_searches_label_smoothing_and_regressor_does_not(iris):
     X, y = iris
-    clf = sknas.NASTabularClassifier(max_trials=3, epochs=2, random_state=0).fit(X, y)
+    clf = sknas.NASTabularClassifier(cv=None, max_trials=3, epochs=2, random_state=0).fit(X, y)
     smoothing = [t.params["training/label_smoothing"] for t in clf.study_.trials]
     assert set(smoothing) <= {0.0, 0.1} and 0.1 in smoothing
     for trial in clf.study_.trials:
@@ -185,7 +185,7 @@ def test_classifier_searches_label_smoothing_and_regressor_does_not(iris):
         assert training["label_smoothing"] == trial.params["training/label_smoothing"]
     assert clf.model_.criterion_.label_smoothing == clf.best_params_["training/label_smoothing"]
     Xr, yr = load_diabetes(return_X_y=True)
-    reg = sknas.NASTabularRegressor(max_trials=2, epochs=2, random_state=0).fit(Xr, yr)
+    reg = sknas.NASTabularRegressor(cv=None, max_trials=2, epochs=2, random_state=0).fit(Xr, yr)
     assert all("training/label_smoothing" not in t.params for t in reg.study_.trials)
     assert all("training/lr_schedule" in t.params for t in reg.study_.trials)
 

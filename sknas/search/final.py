@@ -446,9 +446,10 @@ def choose_ensemble(
     Ensemble
     """
     best = study.best_trial if best is None else best
-    folds = objective.source.n_folds
-    alone = Ensemble([best.number], [1.0], score=float(best.value), rounds=1, folds=folds)
     numbers = {k.number for k in held}
+    # a best trial that ran in another process is trained again here: one network, no bag
+    folds = objective.source.n_folds if best.number in numbers else 1
+    alone = Ensemble([best.number], [1.0], score=float(best.value), rounds=1, folds=folds)
     if size == 1 or best.number not in numbers or PREDICTIONS not in best.user_attrs:
         return alone
     spec = ArchitectureSpec.from_dict(best.user_attrs["architecture"])
