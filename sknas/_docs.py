@@ -24,7 +24,8 @@ PARAMETERS_DOC = """
     batch_size : int, optional
         Fixed batch size; None searches 32 to 256.
     validation_split : float, default=0.2
-        Share of the training rows held out (stratified for classifiers) to score trials.
+        Share of the training rows held out (stratified for classifiers) to score trials;
+        not used when ``cv`` cross-validates.
     objective : str or callable, optional
         sklearn scorer name (e.g. ``"accuracy"``, ``"roc_auc"``, ``"r2"``) or callable
         ``scorer(estimator, X, y)``, maximized on the validation data. None minimizes the
@@ -71,7 +72,7 @@ PARAMETERS_DOC = """
         probabilities, regressors values, per head. Members share the best trial's
         preprocessing (text trials with another representation are left out), and only
         trials run by this fit's processes count. 1 keeps the best network alone.
-    cv : "auto", int, CV splitter, iterable or None, default=None ("auto" for tables)
+    cv : "auto", int, CV splitter, iterable or None, default=None ("auto" for NASTabular*)
         Score each trial by cross-validation instead of one validation split: ``k`` folds
         (shuffled, stratified for classifiers, seeded), or a scikit-learn splitter or list of
         (train, validation) index pairs. Each trial then trains one network per fold, reports
@@ -81,11 +82,12 @@ PARAMETERS_DOC = """
         row. The folds must validate every row once; give a splitter a ``random_state`` so
         that ``n_jobs`` workers and resumed searches use the same folds. The input
         preprocessing and the regression targets' mean and scale are then fitted once on
-        every row, so that the fold models share them. ``"auto"`` uses 5 folds below 1,000
-        training rows and one split otherwise; the tabular estimators default to it (over 5
-        seeds of the project's benchmark it scored higher than one split on both small
-        tables, ``bench/results/seeds-cv.md``). None always uses one split. Not with
-        ``validation_data`` (``"auto"`` then keeps that set).
+        every row, so that the fold models share them; ``validation_split`` and ``refit``
+        are then not used. ``"auto"`` uses 5 folds from 5 to 999 training rows and one split
+        otherwise; ``NASTabularClassifier`` and ``NASTabularRegressor`` default to it (over 5
+        seeds of the project's benchmark its mean was higher than one split's on both small
+        tables: ``bench/README.md``), the other estimators to None, which always uses one
+        split. Not with ``validation_data`` (``"auto"`` then keeps that set).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; "auto" uses CUDA when it is available.
     random_state : int, RandomState instance or None, default=None

@@ -325,7 +325,10 @@ class BaseNASEstimator(BaseEstimator):
         ``split`` is called once), or None for one validation split."""
         cv = self.cv
         if cv == "auto":
-            use = validation_data is None and len(self._first_target(inputs.y)) < CV_ROWS
+            # fewer rows than folds: one split
+            use = (
+                validation_data is None and CV_FOLDS <= len(self._first_target(inputs.y)) < CV_ROWS
+            )
             cv = CV_FOLDS if use else None
         elif cv is not None and validation_data is not None:
             raise TypeError(
@@ -475,9 +478,10 @@ class BaseNASEstimator(BaseEstimator):
                 verbose=self.verbose,
             )
         else:
+            # the selected trial (another process may have finished a better one since)
             final = final_model(
                 run.objective,
-                study.best_trial,
+                member_trials(study, self.ensemble_)[self.ensemble_.members[0]],
                 held,
                 run.search_targets,
                 refit,

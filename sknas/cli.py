@@ -170,7 +170,7 @@ def _search(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=args.verbose,
-        **({} if args.cv is None else {"cv": None if args.cv == "none" else args.cv}),
+        **({"cv": args.cv} if hasattr(args, "cv") else {}),
     )
     estimator.fit(X, y)
     print(f"{name}: best trial {estimator.best_trial_.number}, score {estimator.best_score_:.5g}")
@@ -181,10 +181,10 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cv(text: str) -> int | str:
-    """``--cv``: a number of folds, ``auto`` or ``none``."""
+def _cv(text: str) -> int | str | None:
+    """``--cv``: a number of folds, ``auto`` or ``none`` (None: one validation split)."""
     if text in ("auto", "none"):
-        return text
+        return None if text == "none" else text
     try:
         folds = int(text)
     except ValueError:
@@ -314,7 +314,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--cv",
         type=_cv,
-        default=None,
+        default=argparse.SUPPRESS,
         help="cross-validation folds per trial: a number, auto (below 1,000 rows: the "
         "tables' default) or none (one validation split); default: the estimator's",
     )

@@ -64,7 +64,8 @@ def importances(estimator: Any) -> Any:
 
 
 def learning_curves(estimator: Any, top: int = 5) -> Any:
-    """The score reported at each epoch by the ``top`` best completed trials."""
+    """The score reported at each epoch (each fold, with cross-validation) by the ``top``
+    best completed trials."""
     study = _study(estimator)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     best = sorted(complete, key=lambda t: t.value, reverse=study.direction.name == "MAXIMIZE")
@@ -82,8 +83,10 @@ def learning_curves(estimator: Any, top: int = 5) -> Any:
     )
     objective = getattr(estimator, "objective", None)
     axes.set_ylabel("validation loss" if objective is None else f"validation {objective}")
-    axes.set_title(f"Learning curves of the {min(top, len(best))} best trials")
-    axes.set_xlabel("Epoch")
+    folds = any("fold_values" in t.user_attrs for t in best[:top])
+    curves = "Fold scores" if folds else "Learning curves"
+    axes.set_title(f"{curves} of the {min(top, len(best))} best trials")
+    axes.set_xlabel("Fold" if folds else "Epoch")
     return axes
 
 

@@ -105,6 +105,16 @@ def test_plot_writes_pictures(iris_model, tmp_path, capsys):
             assert image.format == "PNG" and image.size[0] > 300
 
 
+def test_learning_curves_of_cross_validated_trials_show_their_folds(iris_model, iris_csv, tmp_path):
+    # iris is cross-validated by default: each trial reported one score per fold
+    axes = sknas.plot.learning_curves(sknas.load(iris_model))
+    assert axes.get_xlabel() == "Fold" and axes.get_title().startswith("Fold scores")
+    one_split = tmp_path / "one"
+    args = ["search", str(iris_csv), "--target", "species", *FAST, "--cv", "none"]
+    assert main([*args, "--out", str(one_split)]) == 0
+    assert sknas.plot.learning_curves(sknas.load(one_split)).get_xlabel() == "Epoch"
+
+
 def test_text_column(tmp_path, capsys):
     texts = ["great film", "awful plot", "loved it", "boring mess", "superb", "dreadful"] * 10
     frame = pd.DataFrame({"review": texts, "stars": ["good", "bad"] * 30, "id": range(60)})

@@ -362,6 +362,9 @@ def test_tabular_estimators_cross_validate_small_tables_by_default(diabetes):
     many.fit(np.vstack([X] * 3), np.concatenate([y] * 3))
     assert "fold_values" not in many.best_trial_.user_attrs
     assert many.refit_status_ == "refit"
+    # fewer rows than folds: one split
+    tiny = NASTabularRegressor(max_trials=1, epochs=2, random_state=0).fit(X[:4], y[:4])
+    assert "fold_values" not in tiny.best_trial_.user_attrs
     # the other estimators keep one split unless asked
     assert sknas.NASTextRegressor().cv is None and sknas.AutoModel().cv is None
     # with validation_data, "auto" keeps that held-back set

@@ -133,6 +133,7 @@ def test_a_resume_with_settings_that_change_scores_is_refused(tmp_path, iris):
         ({"objective": "balanced_accuracy"}, r"objective: stored 'accuracy', this fit 'bal"),
         ({"validation_split": 0.3}, r"validation_split: stored 0\.2, this fit 0\.3"),
         ({"batch_size": 16}, r"batch_size: stored None, this fit 16"),
+        ({"cv": "auto"}, r"cv: stored None, this fit 'auto'"),
     ]:
         with pytest.raises(SearchError, match=rf"other settings.*{named}.*another study_name"):
             NASTabularClassifier(**{**first, **change}).fit(X, y)

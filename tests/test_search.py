@@ -264,6 +264,8 @@ def test_a_cross_validated_best_trial_of_an_earlier_session_is_one_network(tmp_p
     again = NASTabularClassifier(storage=storage, **params).fit(X, y)
     assert again.refit_status_ == "retrained" and again.ensemble_.folds == 1
     assert isinstance(again.model_.module_, GraphModule)
+    # on every row, as the fold models together were
+    assert _refit_rows(again.model_) == len(y)
     sknas.save(again, tmp_path / "model")
     loaded = sknas.load(tmp_path / "model")
     np.testing.assert_allclose(loaded.predict_proba(X), again.predict_proba(X), atol=1e-6)

@@ -159,6 +159,15 @@ class DataSource:
         the first fold, with cross-validation)."""
         return self.fold_data(configs)[0]
 
+    def training_rows(self, configs: Sequence[dict]) -> tuple[Any, Any]:
+        """The encoded inputs and the targets a network of the search trains on outside a
+        trial: the training rows of the validation split, or every row with
+        cross-validation (the preprocessing was fitted on every row)."""
+        if self.n_folds == 1:
+            data = self.data(configs)
+            return data.X_train, data.y_train
+        return self._encode(self.X, configs), self.y
+
     def fold_data(self, configs: Sequence[dict]) -> list[TrialData]:
         """The training and validation data of each fold (one for a validation split)."""
         key = json.dumps(list(configs), sort_keys=True)

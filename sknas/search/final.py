@@ -223,8 +223,7 @@ def final_model(
                 # the best trial ran in another process: train its network again
                 adapters, targets = source.adapters, search_targets
                 class_weight = objective.class_weight
-                data = source.data(spec.input_configs())
-                X, y = data.X_train, data.y_train
+                X, y = source.training_rows(spec.input_configs())
             else:
                 adapters = [clone(a).fit(x) for a, x in zip(refit.adapters, refit.X)]
                 encoded = [
