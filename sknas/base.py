@@ -68,6 +68,7 @@ NOT_RECORDED = ("storage", "study_name", "n_jobs", "callbacks", "verbose")
 #: trials of a search without ``max_trials`` nor ``time_budget``
 DEFAULT_MAX_TRIALS = 20
 #: ``cv="auto"`` cross-validates trials on fewer training rows than this, in this many folds
+#: (where every fold, and for classifiers every class in it, gets rows)
 CV_ROWS = 1000
 CV_FOLDS = 5
 
@@ -324,11 +325,13 @@ class BaseNASEstimator(BaseEstimator):
         """The cross-validation folds of this fit's trials, made once (a splitter's
         ``split`` is called once), or None for one validation split."""
         cv = self.cv
+        codes = self._first_target(inputs.y)
+        stratify = self._stratify(inputs.y)
         if cv == "auto":
-            # fewer rows than folds: one split
-            use = (
-                validation_data is None and CV_FOLDS <= len(self._first_target(inputs.y)) < CV_ROWS
-            )
+            # one split where a fold would lack rows, or a class would miss from a fold
+            counts = [len(codes)] if stratify is None else np.bincount(stratify)
+            smallest = min(c for c in counts if c > 0)
+            use = validation_data is None and len(codes) < CV_ROWS and smallest >= CV_FOLDS
             cv = CV_FOLDS if use else None
         elif cv is not None and validation_data is not None:
             raise TypeError(
@@ -338,8 +341,7 @@ class BaseNASEstimator(BaseEstimator):
             )
         if cv is None:
             return None
-        codes = self._first_target(inputs.y)
-        return cv_folds(len(codes), cv, seed, self._stratify(inputs.y))
+        return cv_folds(len(codes), cv, seed, stratify)
 
     def _validation(
         self, validation_data: Any, templates: list[Any], names: list[str], heads: list[str]
@@ -463,7 +465,9 @@ class BaseNASEstimator(BaseEstimator):
                 self.ensemble_ = choose_ensemble(run.study, run.objective, held, self.ensemble_size)
             study = run.study if storage is self.storage else copy_to_memory(run.study)
         self.search_seconds_ = time.monotonic() - started
-        self._set_search_results(study, interrupted)
+        # the selected trial, read once (another process may finish a better one meanwhile)
+        chosen = member_trials(study, self.ensemble_)[self.ensemble_.members[0]]
+        self._set_search_results(study, chosen, interrupted)
         if len(self.ensemble_.members) > 1:
             # members keep their trials' weights unless asked: no time, and neither way won
             # throughout in bench/ensemble.py (bench/README.md)
@@ -478,10 +482,9 @@ class BaseNASEstimator(BaseEstimator):
                 verbose=self.verbose,
             )
         else:
-            # the selected trial (another process may have finished a better one since)
             final = final_model(
                 run.objective,
-                member_trials(study, self.ensemble_)[self.ensemble_.members[0]],
+                chosen,
                 held,
                 run.search_targets,
                 refit,
@@ -513,14 +516,14 @@ class BaseNASEstimator(BaseEstimator):
         trials = member_trials(run.study, self.ensemble_)
         return not members_fit(self.ensemble_, trials, run.refit.n_rows, deadline)
 
-    def _set_search_results(self, study: Any, interrupted: bool) -> None:
+    def _set_search_results(self, study: Any, best: Any, interrupted: bool) -> None:
+        """The search's fitted attributes, ``best`` being the trial the final model is made
+        of (the ensemble's first member)."""
         self.study_ = study
-        self.best_trial_ = study.best_trial
-        self.best_params_ = dict(study.best_trial.params)
-        self.best_score_ = float(study.best_value)
-        self.best_architecture_ = ArchitectureSpec.from_dict(
-            study.best_trial.user_attrs["architecture"]
-        )
+        self.best_trial_ = best
+        self.best_params_ = dict(best.params)
+        self.best_score_ = float(best.value)
+        self.best_architecture_ = ArchitectureSpec.from_dict(best.user_attrs["architecture"])
         self.leaderboard_ = leaderboard(study, self.ensemble_)
         self.search_interrupted_ = interrupted
 

@@ -86,7 +86,7 @@ def learning_curves(estimator: Any, top: int = 5) -> Any:
     folds = any("fold_values" in t.user_attrs for t in best[:top])
     curves = "Fold scores" if folds else "Learning curves"
     axes.set_title(f"{curves} of the {min(top, len(best))} best trials")
-    axes.set_xlabel("Fold" if folds else "Epoch")
+    axes.set_xlabel("Fold (from 0)" if folds else "Epoch")
     return axes
 
 

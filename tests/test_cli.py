@@ -108,7 +108,7 @@ def test_plot_writes_pictures(iris_model, tmp_path, capsys):
 def test_learning_curves_of_cross_validated_trials_show_their_folds(iris_model, iris_csv, tmp_path):
     # iris is cross-validated by default: each trial reported one score per fold
     axes = sknas.plot.learning_curves(sknas.load(iris_model))
-    assert axes.get_xlabel() == "Fold" and axes.get_title().startswith("Fold scores")
+    assert axes.get_xlabel() == "Fold (from 0)" and axes.get_title().startswith("Fold scores")
     one_split = tmp_path / "one"
     args = ["search", str(iris_csv), "--target", "species", *FAST, "--cv", "none"]
     assert main([*args, "--out", str(one_split)]) == 0

@@ -377,6 +377,14 @@ def test_tabular_estimators_cross_validate_small_tables_by_default(diabetes):
         )
 
 
+def test_auto_keeps_one_split_where_a_class_has_fewer_rows_than_folds(iris, recwarn):
+    X, y = iris
+    # 50, 50 and 4 rows: a stratified fold would miss the third class
+    clf = NASTabularClassifier(max_trials=1, epochs=2, random_state=0).fit(X[:104], y[:104])
+    assert "fold_values" not in clf.best_trial_.user_attrs
+    assert not [w for w in recwarn if "cannot stratify" in str(w.message)]
+
+
 def test_cross_validated_trials_are_pruned_across_folds():
     pruner = sknas.search.make_pruner("median", 100, folds=5)
     assert isinstance(pruner, optuna.pruners.WilcoxonPruner)

@@ -323,4 +323,4 @@ def test_save_needs_a_fitted_sknas_estimator(tmp_path):
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        sknas.save(sknas.NASTabularClassifier(cv=None), tmp_path / "b")
+        sknas.save(sknas.NASTabularClassifier(), tmp_path / "b")

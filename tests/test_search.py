@@ -148,7 +148,7 @@ def test_time_budget_covers_search_and_refit(long_regression):
     budget = 10.0
     started = time.monotonic()
     reg = NASTabularRegressor(
-        cv=None, time_budget=budget, epochs=500, pruner="none", random_state=0, batch_size=64
+        time_budget=budget, epochs=500, pruner="none", random_state=0, batch_size=64
     ).fit(X, y)
     took = time.monotonic() - started
     assert took <= budget * 1.05 + 0.5
@@ -167,7 +167,7 @@ def test_time_budget_alone_runs_more_than_the_default_trials(iris):
     assert clf.fit_seconds_ <= budget * 1.05 + 1.0
     assert clf.fit_seconds_ >= 0.7 * budget
     assert len(clf.study_.trials) > 5
-    capped = NASTabularClassifier(cv=None, epochs=1, random_state=0)
+    capped = NASTabularClassifier(epochs=1, random_state=0)
     assert capped._max_trials() == 20
 
 

@@ -179,15 +179,16 @@ def final_model(
         The search's objective: its data source (with the adapters fitted on the search's
         training rows), device and loss settings.
     trial : FrozenTrial
-        The best trial.
+        The selected trial: the best one when the ensemble was chosen.
     held : sequence of TrialWeights
         The trial weights held by the processes of the search; those of ``trial`` are used
         where they are among them.
     search_targets : list
         The target adapters the trials were trained with.
     refit : RefitData or None
-        The rows to refit on; None keeps the best trial's weights (or, where they are not
-        held here, trains the architecture again on the search's training rows).
+        The rows to refit on; None keeps the trial's weights (or, where they are not held
+        here, trains the architecture again on the search's training rows: every row with
+        cross-validation).
     deadline : float or None
         ``time.monotonic()`` value by which the fit must end.
     verbose : int
