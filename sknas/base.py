@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from . import __version__
-from .data import ClassificationTarget, cv_folds, validation_indices
+from .data import ClassificationTarget, cv_folds, smallest_class, validation_indices
 from .data.base import FixedView
 from .data.fingerprint import fingerprint
 from .exceptions import InvalidInputError
@@ -329,8 +329,7 @@ class BaseNASEstimator(BaseEstimator):
         stratify = self._stratify(inputs.y)
         if cv == "auto":
             # one split where a fold would lack rows, or a class would miss from a fold
-            counts = [len(codes)] if stratify is None else np.bincount(stratify)
-            smallest = min(c for c in counts if c > 0)
+            smallest = smallest_class(len(codes), stratify)
             use = validation_data is None and len(codes) < CV_ROWS and smallest >= CV_FOLDS
             cv = CV_FOLDS if use else None
         elif cv is not None and validation_data is not None:
@@ -465,8 +464,9 @@ class BaseNASEstimator(BaseEstimator):
                 self.ensemble_ = choose_ensemble(run.study, run.objective, held, self.ensemble_size)
             study = run.study if storage is self.storage else copy_to_memory(run.study)
         self.search_seconds_ = time.monotonic() - started
-        # the selected trial, read once (another process may finish a better one meanwhile)
-        chosen = member_trials(study, self.ensemble_)[self.ensemble_.members[0]]
+        # the selected trials, read once (another process may finish a better one meanwhile)
+        members = member_trials(study, self.ensemble_)
+        chosen = members[self.ensemble_.members[0]]
         self._set_search_results(study, chosen, interrupted)
         if len(self.ensemble_.members) > 1:
             # members keep their trials' weights unless asked: no time, and neither way won
@@ -474,7 +474,7 @@ class BaseNASEstimator(BaseEstimator):
             final = final_ensemble(
                 run.objective,
                 self.ensemble_,
-                member_trials(study, self.ensemble_),
+                members,
                 held,
                 run.search_targets,
                 refit if self.refit == "members" else None,

@@ -1,7 +1,7 @@
 """Adapt raw input and targets to tensors; fitted once per ``fit`` and shared by every trial."""
 
 from .image import ImageAdapter
-from .split import cv_folds, validation_indices
+from .split import cv_folds, smallest_class, validation_indices
 from .tabular import TabularAdapter
 from .targets import ClassificationTarget, MultiLabelTarget, RegressionTarget
 from .text import TextAdapter
@@ -14,5 +14,6 @@ __all__ = [
     "TabularAdapter",
     "TextAdapter",
     "cv_folds",
+    "smallest_class",
     "validation_indices",
 ]

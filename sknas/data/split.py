@@ -19,7 +19,7 @@ from sklearn.model_selection import (
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["cv_folds", "validation_indices"]
+__all__ = ["cv_folds", "smallest_class", "validation_indices"]
 
 
 def validation_indices(
@@ -69,6 +69,15 @@ def validation_indices(
     return np.sort(train), np.sort(valid)
 
 
+def smallest_class(n_samples: int, stratify: np.ndarray | None) -> int:
+    """Rows of the smallest class present in ``stratify`` (class codes), or ``n_samples``
+    without classes: how many folds can keep every class in each."""
+    if stratify is None:
+        return n_samples
+    counts = np.bincount(stratify)
+    return int(counts[counts > 0].min())
+
+
 def cv_folds(
     n_samples: int, cv: Any, seed: int, stratify: np.ndarray | None = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -115,13 +124,13 @@ def cv_folds(
         )
     splitter: Any = KFold(cv, shuffle=True, random_state=seed)
     if stratify is not None:
-        counts = np.bincount(stratify)
-        if counts[counts > 0].min() >= cv:
+        smallest = smallest_class(n_samples, stratify)
+        if smallest >= cv:
             splitter = StratifiedKFold(cv, shuffle=True, random_state=seed)
         else:
             warnings.warn(
-                f"cannot stratify {cv} folds (the smallest class has "
-                f"{counts[counts > 0].min()} rows); using plain k-fold splits instead.",
+                f"cannot stratify {cv} folds (the smallest class has {smallest} rows); using "
+                f"plain k-fold splits instead.",
                 UserWarning,
                 stacklevel=3,
             )
