@@ -4,6 +4,7 @@ cross-validated trials whose fold models are bagged."""
 import datetime
 import json
 import pickle
+import warnings
 
 import numpy as np
 import onnxruntime
@@ -386,7 +387,10 @@ def test_auto_keeps_one_split_where_a_class_has_fewer_rows_than_folds(iris, recw
 
 
 def test_cross_validated_trials_are_pruned_across_folds():
-    pruner = sknas.search.make_pruner("median", 100, folds=5)
+    with warnings.catch_warnings():
+        # the default is no experimental choice of the user's: Optuna's warning is not shown
+        warnings.simplefilter("error", optuna.exceptions.ExperimentalWarning)
+        pruner = sknas.search.make_pruner("median", 100, folds=5)
     assert isinstance(pruner, optuna.pruners.WilcoxonPruner)
     assert isinstance(sknas.search.make_pruner("median", 100), optuna.pruners.MedianPruner)
 

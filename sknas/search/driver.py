@@ -113,7 +113,10 @@ def make_pruner(pruner: Any, max_epochs: int, folds: int = 1) -> optuna.pruners.
         return optuna.pruners.NopPruner()
     if folds > 1 and pruner in ("median", "hyperband"):
         if pruner == "median":
-            return optuna.pruners.WilcoxonPruner(p_threshold=0.1)
+            with warnings.catch_warnings():
+                # Optuna warns that WilcoxonPruner is experimental: not the user's choice here
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.pruners.WilcoxonPruner(p_threshold=0.1)
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=folds)
     if pruner == "median":
         # a tenth of the epoch cap as warm-up (1 to 3 epochs): short trials are judged early
