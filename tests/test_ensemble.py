@@ -395,6 +395,31 @@ def test_cross_validated_trials_are_pruned_across_folds():
     assert isinstance(sknas.search.make_pruner("median", 100), optuna.pruners.MedianPruner)
 
 
+class PruneLaterTrialsFrom(optuna.pruners.BasePruner):
+    """Asks to prune every trial after the first once it has reported step ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def prune(self, study, trial) -> bool:
+        return trial.number > 0 and max(trial.intermediate_values) >= self.step
+
+
+def test_a_cross_validated_trial_is_pruned_between_folds_never_after_the_last(diabetes):
+    X, y = diabetes
+    states = {}
+    for step in (1, 2):
+        reg = NASTabularRegressor(
+            max_trials=2, epochs=2, random_state=0, cv=3, pruner=PruneLaterTrialsFrom(step)
+        )
+        second = reg.fit(X[:150], y[:150]).study_.trials[1]
+        states[step] = (second.state, len(second.intermediate_values))
+    # after fold 2 of 3 the last fold is saved
+    assert states[1] == (optuna.trial.TrialState.PRUNED, 2)
+    # after the last fold nothing is: the trained trial completes and can join an ensemble
+    assert states[2] == (optuna.trial.TrialState.COMPLETE, 3)
+
+
 def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, diabetes):
     X, y = diabetes
     # the best trial's refit is estimated at 8 s of the 20: the search keeps that back

@@ -452,9 +452,10 @@ class Objective:
             epochs += trained
             durations += [row["dur"] for row in net.history if "dur" in row]
             if len(folds) > 1:
-                # pruned across folds: each fold's score is one step
+                # pruned across folds: each fold's score is one step; after the last one
+                # nothing is left to save, and the trained trial can join an ensemble
                 trial.report(value, fold)
-                if trial.should_prune():
+                if fold + 1 < len(folds) and trial.should_prune():
                     raise TrialPruned(f"pruned after fold {fold + 1} of {len(folds)}.")
         value = float(np.mean(values))
         trial.set_user_attr("epochs", epochs)
