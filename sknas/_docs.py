@@ -73,21 +73,23 @@ PARAMETERS_DOC = """
         preprocessing (text trials with another representation are left out), and only
         trials run by this fit's processes count. 1 keeps the best network alone.
     cv : "auto", int, CV splitter, iterable or None, default=None ("auto" for NASTabular*)
-        Score each trial by cross-validation instead of one validation split: ``k`` folds (shuffled,
-        stratified for classifiers, seeded), or a scikit-learn splitter or list of (train,
-        validation) index pairs. Each trial then trains one network per fold, reports each fold's
-        score (``pruner="median"`` becomes Optuna's ``WilcoxonPruner`` across folds; no trial is
-        pruned after its last fold) and scores their mean; the final model averages the best trial's
-        fold models (a bag) instead of a refit, and ensembles select on out-of-fold predictions of
-        every row. The folds must validate every row once; give a splitter a ``random_state`` so
-        that ``n_jobs`` workers and resumed searches use the same folds. The input preprocessing and
-        the regression targets' mean and scale are then fitted once on every row, so that the fold
-        models share them; ``validation_split`` and ``refit`` are then not used. ``"auto"`` uses 5
-        folds from 5 to 999 training rows and one split otherwise; ``NASTabularClassifier`` and
-        ``NASTabularRegressor`` default to it (over 5 seeds of the project's benchmark its mean was
-        higher than one split's on both small tables: ``bench/README.md``), the other estimators to
-        None, which always uses one split. Not with ``validation_data`` (``"auto"`` then keeps that
-        set).
+        Score each trial by cross-validation instead of one validation split: ``k`` folds
+        (shuffled, stratified for classifiers, seeded), or a scikit-learn splitter or list of
+        (train, validation) index pairs. Each trial then trains one network per fold, reports
+        each fold's score (``pruner="median"`` becomes Optuna's ``WilcoxonPruner`` across folds;
+        no trial is pruned after its last fold) and scores their mean; the final model averages
+        the best trial's fold models (a bag) instead of a refit, and ensembles select on
+        out-of-fold predictions of every row. The folds must validate every row once; ``n_jobs``
+        workers use the fitting process's folds, and a splitter that shuffles needs a
+        ``random_state`` so that a resumed search makes the same ones (a study scored on other
+        folds is refused). The input preprocessing and the regression targets' mean and scale
+        are then fitted once on every row, so that the fold models share them;
+        ``validation_split`` and ``refit`` are then not used. ``"auto"`` uses 5 folds from 5 to
+        999 training rows and one split otherwise; ``NASTabularClassifier`` and
+        ``NASTabularRegressor`` default to it (over 5 seeds of the project's benchmark its mean
+        was higher than one split's on both small tables: ``bench/README.md``), the other
+        estimators to None, which always uses one split. Not with ``validation_data``
+        (``"auto"`` then keeps that set).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; "auto" uses CUDA when it is available.
     random_state : int, RandomState instance or None, default=None

@@ -39,6 +39,7 @@ from .search import (
     SearchInterrupt,
     TrialWeights,
     check_completed,
+    check_folds,
     choose_ensemble,
     copy_to_memory,
     final_ensemble,
@@ -97,11 +98,13 @@ def _worker_search(
     study_name: str,
     workers: int,
     refit_on_validation_data: bool,
+    folds: list[tuple[np.ndarray, np.ndarray]] | None,
     seconds_left: float | None,
     index: int,
 ) -> tuple[bool, list[TrialWeights]]:
-    """The trials of worker ``index`` of ``n_jobs``: whether Ctrl-C stopped them, and the
-    weights of the best trials it ran."""
+    """The trials of worker ``index`` of ``n_jobs``, on the ``folds`` of the first process
+    (None: one split): whether Ctrl-C stopped them, and the weights of the best trials it
+    ran."""
     deadline = None if seconds_left is None else time.monotonic() + seconds_left
     run = estimator._prepare(
         X,
@@ -114,8 +117,17 @@ def _worker_search(
         workers,
         index,
         refit_on_validation_data=refit_on_validation_data,
+        folds=folds,
     )
     return run.search(), run.objective.kept
+
+
+def _folds_hash(folds: list[tuple[np.ndarray, np.ndarray]] | None) -> str | None:
+    """A hash of the row indices of ``folds`` (as int64, whatever their dtype); None for one
+    split."""
+    if folds is None:
+        return None
+    return fingerprint(*[[np.asarray(rows, dtype=np.int64) for rows in fold] for fold in folds])
 
 
 @dataclass
@@ -139,6 +151,7 @@ class _Search:
     search: Callable[[], bool]
     search_targets: list[Any]
     refit: RefitData | None
+    folds: list[tuple[np.ndarray, np.ndarray]] | None
 
 
 class BaseNASEstimator(BaseEstimator):
@@ -439,6 +452,7 @@ class BaseNASEstimator(BaseEstimator):
                 run.study.study_name,
                 workers,
                 refit_on_validation_data,
+                run.folds,
             )
             interrupted, others = run_with_workers(run.search, elsewhere, workers, deadline)
             interrupted = interrupted or any(stopped for stopped, _ in others)
@@ -589,8 +603,10 @@ class BaseNASEstimator(BaseEstimator):
         worker: int = 0,
         *,
         refit_on_validation_data: bool = False,
+        folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> _Search:
-        """Open the study and prepare the data and the objective of this process's trials."""
+        """Open the study and prepare the data and the objective of this process's trials;
+        ``folds`` are the first process's (a splitter may shuffle differently in each)."""
         epochs = settings["epochs"]
         max_epochs = epochs or self.auto_max_epochs
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max // 2))
@@ -606,7 +622,9 @@ class BaseNASEstimator(BaseEstimator):
         )
         # a resumed or joined study keeps the seed it was started with, and so its split
         seed = int(study.user_attrs["sknas_seed"])
-        folds = self._folds(inputs, validation_data, seed)
+        if folds is None:
+            folds = self._folds(inputs, validation_data, seed)
+        check_folds(study, _folds_hash(folds), self.cv)
         if folds is not None:
             # each fold's score is one step of the trial
             study.pruner = make_pruner(self.pruner, max_epochs, len(folds))
@@ -670,7 +688,7 @@ class BaseNASEstimator(BaseEstimator):
             interrupt=interrupt,
             verbose=self.verbose,
         )
-        return _Search(study, objective, search, search_targets, refit)
+        return _Search(study, objective, search, search_targets, refit, folds)
 
     # -- predict ----------------------------------------------------------------------------
     def _transform(self, X: Any) -> Any:

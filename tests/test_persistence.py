@@ -21,6 +21,7 @@ import pytest
 import torch
 from optuna.trial import TrialState
 from sklearn.datasets import load_digits
+from sklearn.model_selection import KFold
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
@@ -28,7 +29,7 @@ import sknas
 from sknas import NASTabularClassifier, SearchError
 from sknas.nn import GraphModule
 from sknas.search.driver import SearchInterrupt
-from sknas.search.storage import check_study
+from sknas.search.storage import check_folds, check_study
 
 FAST = {"max_trials": 2, "epochs": 3, "random_state": 0, "cv": None}
 #: trials that train for a second or more (the TabM first trial for several), so that a
@@ -148,6 +149,24 @@ def test_a_resume_with_settings_that_change_scores_is_refused(tmp_path, iris):
     assert sorted(resumed.leaderboard_["number"]) == [0, 1, 2]
 
 
+def test_a_resume_on_other_cross_validation_folds_is_refused(tmp_path, diabetes):
+    X, y = diabetes
+    X, y = X[:150], y[:150]
+    storage = str(tmp_path / "search.log")
+    first = {**FAST, "storage": storage, "study_name": "s", "ensemble_size": 1}
+    sknas.NASTabularRegressor(**{**first, "cv": KFold(3, shuffle=True, random_state=0)}).fit(X, y)
+    # a splitter is no JSON setting: the folds it makes are compared
+    other = {**first, "cv": KFold(3, shuffle=True, random_state=1)}
+    with pytest.raises(SearchError, match=r"other cross-validation folds than cv=KFold.*random"):
+        sknas.NASTabularRegressor(**other).fit(X, y)
+    study = optuna.load_study(study_name="s", storage=sknas.open_storage(storage))
+    assert len(study.trials) == 2, "no trial may run on other folds"
+    # the same folds, from the same splitter, resume the study
+    again = sknas.NASTabularRegressor(**{**first, "max_trials": 3})
+    again.set_params(cv=KFold(3, shuffle=True, random_state=0)).fit(X, y)
+    assert sorted(again.leaderboard_["number"]) == [0, 1, 2]
+
+
 def test_a_resume_over_another_search_space_is_refused(tmp_path, iris):
     X, y = iris
 
@@ -166,6 +185,17 @@ def test_a_resume_over_another_search_space_is_refused(tmp_path, iris):
         r"'Int\(low=1, high=2, step=1, log=False\)', this fit 1\.",
     ):
         search(1).fit(X, y)
+
+
+def test_folds_are_recorded_by_a_study_that_has_none_and_then_compared():
+    study = optuna.create_study()
+    check_folds(study, None, None)  # one validation split
+    with pytest.raises(SearchError, match=r"other cross-validation folds than cv=3 makes"):
+        check_folds(study, "abc", 3)
+    check_folds(study, None, None)
+    earlier = optuna.create_study()  # made before studies recorded their folds
+    check_folds(earlier, "abc", 3)
+    assert earlier.user_attrs["sknas_folds"] == "abc"
 
 
 def test_space_and_parameters_are_compared_only_where_the_study_recorded_them():
@@ -209,6 +239,17 @@ def test_n_jobs_runs_trials_in_several_processes(digits_csv):
     # bad): the workers do not propose the same networks
     proposals = [json.dumps(t.params, sort_keys=True) for t in clf.study_.trials]
     assert len(set(proposals)) == len(proposals), "two workers proposed the same trial"
+
+
+def test_n_jobs_workers_score_on_the_folds_of_the_first_process(diabetes):
+    X, y = diabetes
+    # a splitter that shuffles without a random_state makes other folds in each process; each
+    # worker checks its folds against those the study recorded (before any trial, whether or
+    # not it gets one), so a worker that split again would fail the fit
+    cv = KFold(3, shuffle=True)
+    reg = sknas.NASTabularRegressor(n_jobs=2, **{**FAST, "cv": cv})
+    board = reg.fit(X[:200], y[:200]).leaderboard_
+    assert len(board) == 2 and set(board["state"]) == {"COMPLETE"}
 
 
 def test_kill_9_then_resume_loses_no_completed_trial(tmp_path, digits_csv):

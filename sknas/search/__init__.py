@@ -23,6 +23,7 @@ from .final import (
 )
 from .objective import PROCESS, Objective, TrialWeights, final_model_seconds
 from .pool import local_storage, run_with_workers
+from .storage import check_folds
 
 __all__ = [
     "PROCESS",
@@ -37,6 +38,7 @@ __all__ = [
     "TrialData",
     "TrialWeights",
     "check_completed",
+    "check_folds",
     "choose_ensemble",
     "concat_rows",
     "copy_to_memory",

@@ -26,6 +26,7 @@ from ..exceptions import SearchError
 __all__ = [
     "FREE_PARAMS",
     "HEARTBEAT_INTERVAL",
+    "check_folds",
     "check_study",
     "counted_trials",
     "has_heartbeat",
@@ -47,6 +48,9 @@ SCHEMA_ATTEMPTS = 4
 
 #: the study's user attributes that say what search it is
 IDENTITY = ("sknas_estimator", "sknas_data")
+
+#: the study's user attribute with a hash of its trials' cross-validation folds
+FOLDS = "sknas_folds"
 
 #: constructor parameters a resumed study may change: its budget, where and how it runs, and
 #: what follows the search. Every other recorded parameter (objective, epochs, batch_size,
@@ -260,6 +264,44 @@ def setting_differences(stored: dict[str, Any], identity: dict[str, Any]) -> lis
             json.loads(stored["sknas_space"]), json.loads(identity["sknas_space"]), "search space"
         )
     return found
+
+
+def check_folds(study: optuna.Study, folds_hash: str | None, cv: Any) -> None:
+    """Record which folds a study's trials are scored on, or check that this fit's are the
+    same.
+
+    A cross-validation splitter is no setting that JSON holds, so :func:`check_study` cannot
+    compare it; the folds it makes are compared here instead. A study that recorded none (one
+    made before sknas recorded folds) records this fit's.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A new or loaded study.
+    folds_hash : str or None
+        A hash of this fit's (train, validation) row indices, fold by fold; None for one
+        validation split.
+    cv : object
+        The estimator's ``cv``, named in the error.
+
+    Raises
+    ------
+    SearchError
+        When the study's trials were scored on other folds: their scores are not comparable
+        with this fit's, nor their out-of-fold predictions with one another.
+    """
+    if FOLDS not in study.user_attrs:
+        study.set_user_attr(FOLDS, folds_hash)
+        return
+    if study.user_attrs[FOLDS] != folds_hash:
+        raise SearchError(
+            f"study {study.study_name!r} scored its trials on other cross-validation folds "
+            f"than cv={cv!r} makes for this fit, so their scores are not comparable. A "
+            f"splitter that shuffles makes the same folds again only with a random_state, "
+            f"and a study searched with a splitter is joined by passing that splitter (e.g. "
+            f"sknas.io.estimator_from_study(storage, study_name, cv=...)); resume with the "
+            f"study's folds, or use another study_name."
+        )
 
 
 def check_study(study: optuna.Study, identity: dict[str, Any]) -> None:
