@@ -143,8 +143,8 @@ class _Inputs:
 
 @dataclass
 class _Search:
-    """A prepared search: its study, objective and run function, and the data of the final
-    model."""
+    """A prepared search: its study, objective and run function, the data of the final model
+    and its cross-validation folds (None: one split)."""
 
     study: Any
     objective: Objective
