@@ -122,14 +122,6 @@ def _worker_search(
     return run.search(), run.objective.kept
 
 
-def _folds_hash(folds: list[tuple[np.ndarray, np.ndarray]] | None) -> str | None:
-    """A hash of the row indices of ``folds`` (as int64, whatever their dtype); None for one
-    split."""
-    if folds is None:
-        return None
-    return fingerprint(*[[np.asarray(rows, dtype=np.int64) for rows in fold] for fold in folds])
-
-
 @dataclass
 class _Inputs:
     """Validated inputs (one per graph input) and encoded targets of a fit."""
@@ -338,6 +330,8 @@ class BaseNASEstimator(BaseEstimator):
         """The cross-validation folds of this fit's trials, made once (a splitter's
         ``split`` is called once), or None for one validation split."""
         cv = self.cv
+        if cv is None:
+            return None
         codes = self._first_target(inputs.y)
         stratify = self._stratify(inputs.y)
         if cv == "auto":
@@ -345,7 +339,7 @@ class BaseNASEstimator(BaseEstimator):
             smallest = smallest_class(len(codes), stratify)
             use = validation_data is None and len(codes) < CV_ROWS and smallest >= CV_FOLDS
             cv = CV_FOLDS if use else None
-        elif cv is not None and validation_data is not None:
+        elif validation_data is not None:
             raise TypeError(
                 f"cv={cv!r} cross-validates trials on folds of X, and validation_data "
                 f"gives rows to score them on instead; pass one of them (cv=None to use "
@@ -624,7 +618,7 @@ class BaseNASEstimator(BaseEstimator):
         seed = int(study.user_attrs["sknas_seed"])
         if folds is None:
             folds = self._folds(inputs, validation_data, seed)
-        check_folds(study, _folds_hash(folds), self.cv)
+        check_folds(study, None if folds is None else fingerprint(*folds), self.cv)
         if folds is not None:
             # each fold's score is one step of the trial
             study.pruner = make_pruner(self.pruner, max_epochs, len(folds))

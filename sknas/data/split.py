@@ -107,7 +107,10 @@ def cv_folds(
     """
     if not isinstance(cv, Integral):
         splits = check_cv(cv).split(np.zeros((n_samples, 1)), stratify)
-        folds = [(np.sort(a), np.sort(b)) for a, b in splits]
+        # int64 whatever the given folds hold: the study records their hash
+        folds = [
+            (np.sort(np.asarray(a, np.int64)), np.sort(np.asarray(b, np.int64))) for a, b in splits
+        ]
         validated = np.sort(np.concatenate([valid for _, valid in folds]))
         if not np.array_equal(validated, np.arange(n_samples)):
             raise InvalidInputError(
