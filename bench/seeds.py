@@ -7,8 +7,8 @@ time budget the spread also holds the machine's timing: where the budget ends th
 
 Run from the repository root: ``python bench/seeds.py --seeds 3 --datasets breast_cancer
 diabetes wine_quality`` (``--quick`` for a smoke run; ``--cv none`` for one validation split
-instead of the estimators' default ``cv="auto"``, best with its own ``--out``). Writes
-``bench/results/seeds.md``.
+instead of the estimators' default ``cv="auto"``, with ``--out bench/results/seeds.md``).
+Writes ``bench/results/seeds-cv.md``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tabular import baselines, datasets, split
 
 import sknas
 
-RESULTS = Path(__file__).resolve().parent / "results" / "seeds.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "seeds-cv.md"
 
 
 def run(quick: bool, seeds: int, names: list[str] | None, cv: str = "auto") -> str:
