@@ -9,7 +9,7 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(VENV)/bin/python setup.py constraints.txt
-	$(PIP) torch
+	$(PIP) torch torchvision
 	$(PIP) -e ".[test,docs]"
 	touch $@
 

@@ -20,6 +20,7 @@ setup(
         "pandas>=2.0",
         "scikit-learn>=1.6",
         "torch>=2.2",
+        "torchvision>=0.17",
         "skorch>=1.0",
         "optuna>=4.9",
         "tqdm>=4.60",

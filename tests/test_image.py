@@ -111,15 +111,37 @@ def test_every_augmentation_option_changes_training_images_only(option, value):
     }
     torch.manual_seed(0)
     x = torch.rand(16, 1, 12, 12)
-    identity = ImageAugmenter(config)
+    identity = ImageAugmenter(config, (1, 12, 12))
     torch.testing.assert_close(identity(x), x, atol=1e-5, rtol=0)
-    module = ImageAugmenter({**config, option: value})
+    module = ImageAugmenter({**config, option: value}, (1, 12, 12))
     out = module(x)
     assert out.shape == x.shape
     changed = (out - x).abs().flatten(1).amax(dim=1) > 1e-3
     assert changed.sum() >= 4
     module.eval()
     assert torch.equal(module(x), x)
+
+
+def test_each_augmented_image_draws_its_own_transformation():
+    """torchvision's transforms draw one set of parameters per call: the augmenter calls them
+    per image, so copies of one image come out differently, and non-square images keep their
+    shape through a crop."""
+    torch.manual_seed(0)
+    config = {
+        "percentage": 1.0,
+        "rotation_range": 20.0,
+        "random_crop": True,
+        "horizontal_flip": False,
+        "vertical_flip": False,
+        "translation_factor": 0.1,
+        "zoom_factor": 0.1,
+        "contrast_factor": 0.0,
+    }
+    x = torch.rand(1, 1, 10, 14).repeat(8, 1, 1, 1)
+    out = ImageAugmenter(config, (1, 10, 14))(x)
+    assert out.shape == x.shape
+    distinct = {tuple(image.flatten().round(decimals=4).tolist()) for image in out}
+    assert len(distinct) == 8
 
 
 def test_augmentation_percentage_is_the_share_of_images_changed():
@@ -135,7 +157,8 @@ def test_augmentation_percentage_is_the_share_of_images_changed():
         "contrast_factor": 0.0,
     }
     x = torch.rand(400, 1, 10, 10)
-    changed = ((ImageAugmenter(config)(x) - x).abs().flatten(1).amax(dim=1) > 1e-3).float()
+    augmenter = ImageAugmenter(config, (1, 10, 10))
+    changed = ((augmenter(x) - x).abs().flatten(1).amax(dim=1) > 1e-3).float()
     assert 0.15 < changed.mean().item() < 0.35
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
+from torchvision.transforms import v2
 
 from ...exceptions import GraphError
 from ...space.spec import TensorInfo
@@ -52,74 +51,70 @@ def build_normalization(config, infos, target):
 
 
 class ImageAugmenter(nn.Module):
-    """Random flips, rotation, crop, shift, zoom and contrast for a share of each batch.
+    """Random flips, crop, rotation, shift, zoom and contrast for a share of each batch.
 
-    Geometric changes are one affine resampling per image (zero padding, which after
-    normalization is the mean pixel). Identity in eval mode.
+    The geometric changes are torchvision's ``transforms.v2`` (flips, ``RandomResizedCrop``,
+    one bilinear ``RandomAffine`` for rotation, shift and zoom, zero-filled: after
+    normalization, the mean pixel), applied to each chosen image with its own random
+    parameters. Contrast is scaled here: torchvision's clamps values to [0, 1], which
+    normalized images leave. Identity in eval mode.
+
+    Parameters
+    ----------
+    config : dict
+        The sampled :class:`~sknas.ImageAugmentation` arguments.
+    shape : tuple of int
+        ``(channels, height, width)`` of the images.
     """
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict, shape: tuple[int, ...]) -> None:
         super().__init__()
         self.percentage = float(config["percentage"])
-        self.rotation = math.radians(float(config["rotation_range"]))
-        self.random_crop = bool(config["random_crop"])
-        self.horizontal_flip = bool(config["horizontal_flip"])
-        self.vertical_flip = bool(config["vertical_flip"])
-        self.translation = float(config["translation_factor"])
-        self.zoom = float(config["zoom_factor"])
         self.contrast = float(config["contrast_factor"])
-        self.geometric = any(
-            [
-                self.rotation,
-                self.random_crop,
-                self.horizontal_flip,
-                self.vertical_flip,
-                self.translation,
-                self.zoom,
-            ]
+        steps: list[nn.Module] = []
+        if config["horizontal_flip"]:
+            steps.append(v2.RandomHorizontalFlip())
+        if config["vertical_flip"]:
+            steps.append(v2.RandomVerticalFlip())
+        if config["random_crop"]:
+            # 80 to 100% of each side, the images' aspect kept, resized back
+            height, width = shape[1:]
+            aspect = (width / height, width / height)
+            steps.append(v2.RandomResizedCrop((height, width), scale=(0.64, 1.0), ratio=aspect))
+        rotation, shift, zoom = (
+            float(config[k]) for k in ("rotation_range", "translation_factor", "zoom_factor")
         )
+        if rotation or shift or zoom:
+            steps.append(
+                v2.RandomAffine(
+                    degrees=rotation,
+                    translate=(shift, shift) if shift else None,
+                    scale=(1 - zoom, 1 + zoom) if zoom else None,
+                    interpolation=v2.InterpolationMode.BILINEAR,
+                    fill=0.0,
+                )
+            )
+        self.geometric = v2.Compose(steps) if steps else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return x
-        n = x.shape[0]
-        opts = {"device": x.device, "dtype": x.dtype}
-        chosen = (torch.rand(n, device=x.device) < self.percentage).to(x.dtype)
-
-        def spread(limit: float) -> torch.Tensor:
-            return (torch.rand(n, **opts) * 2 - 1) * limit * chosen
-
-        if self.contrast:
-            factor = (1 + spread(self.contrast)).view(n, 1, 1, 1)
-            mean = x.mean(dim=(1, 2, 3), keepdim=True)
-            x = (x - mean) * factor + mean
-        if not self.geometric:
+        chosen = torch.rand(x.shape[0], device=x.device) < self.percentage
+        if not chosen.any():
             return x
-        angle = spread(self.rotation)
-        scale = 1 + spread(self.zoom)
-        shift_x, shift_y = spread(2 * self.translation), spread(2 * self.translation)
-        if self.random_crop:
-            crop = 1 - torch.rand(n, **opts) * 0.2 * chosen
-            scale = scale * crop
-            shift_x = shift_x + spread(1.0) * (1 - crop)
-            shift_y = shift_y + spread(1.0) * (1 - crop)
-
-        def flip(enabled: bool) -> torch.Tensor:
-            if not enabled:
-                return torch.ones(n, **opts)
-            return 1 - 2 * ((torch.rand(n, device=x.device) < 0.5).to(x.dtype) * chosen)
-
-        sx, sy = scale * flip(self.horizontal_flip), scale * flip(self.vertical_flip)
-        cos, sin = torch.cos(angle), torch.sin(angle)
-        theta = torch.stack(
-            [
-                torch.stack([cos * sx, -sin * sy, shift_x], dim=1),
-                torch.stack([sin * sx, cos * sy, shift_y], dim=1),
-            ],
-            dim=1,
-        )
-        grid = nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
-        return nn.functional.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+        images = x[chosen]
+        if self.contrast:
+            n = images.shape[0]
+            factor = 1 + (torch.rand(n, 1, 1, 1, device=x.device, dtype=x.dtype) * 2 - 1) * (
+                self.contrast
+            )
+            mean = images.mean(dim=(1, 2, 3), keepdim=True)
+            images = (images - mean) * factor + mean
+        if self.geometric is not None:
+            images = torch.stack([self.geometric(image) for image in images])
+        out = x.clone()
+        out[chosen] = images
+        return out
 
 
 @builds("image_augmentation")
@@ -127,4 +122,4 @@ def build_image_augmentation(config, infos, target):
     info = infos[0]
     if len(info.shape) != 3:
         raise GraphError(f"ImageAugmentation needs images; received a {info.kind} node.")
-    return ImageAugmenter(config), info
+    return ImageAugmenter(config, info.shape), info
