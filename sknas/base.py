@@ -56,6 +56,7 @@ from .search import (
     run_with_workers,
 )
 from .space import ArchitectureSpec, Graph, TrainingSpace, space_signature
+from .space.blocks import ImageInput
 from .space.presets import hyperblock_first_trials
 from .training import is_multi_task, resolve_device
 
@@ -369,12 +370,15 @@ class BaseNASEstimator(BaseEstimator):
         except ValueError as exc:
             raise InvalidInputError(f"validation_data targets cannot be used: {exc}") from None
 
-    def _training_space(self, targets: Sequence[Any]) -> TrainingSpace:
+    def _training_space(self, graph: Graph, targets: Sequence[Any]) -> TrainingSpace:
         """The searched training settings; label smoothing is searched for one single-label
-        classification head only."""
+        classification head only, batch mixing when its one input is images too."""
         single_label = not is_multi_task(targets) and targets[0].kind == "classification"
+        images = len(graph.inputs) == 1 and isinstance(graph.inputs[0], ImageInput)
         return TrainingSpace(
-            batch_size=self.batch_size, label_smoothing=None if single_label else 0.0
+            batch_size=self.batch_size,
+            label_smoothing=None if single_label else 0.0,
+            batch_mixing=None if single_label and images else "none",
         )
 
     def fit(
@@ -645,7 +649,7 @@ class BaseNASEstimator(BaseEstimator):
         interrupt = SearchInterrupt()
         objective = Objective(
             graph=graph,
-            training_space=self._training_space(target_infos),
+            training_space=self._training_space(graph, target_infos),
             source=source,
             target_infos=target_infos,
             objective=self.objective,

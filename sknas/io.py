@@ -73,7 +73,7 @@ from .search.ensemble import PREDICTIONS
 from .search.final import STATUSES
 from .search.storage import open_storage
 from .space import ArchitectureSpec, TensorInfo
-from .space.training import LR_SCHEDULES, OPTIMIZERS
+from .space.training import BATCH_MIXING, LR_SCHEDULES, OPTIMIZERS
 from .training import make_net
 
 __all__ = [
@@ -235,13 +235,18 @@ TRAINING: dict[str, tuple[Callable[[Any], bool], str]] = {
     "weight_decay": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
     "batch_size": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
 }
-#: training settings a bundle may leave out (a constant rate, no smoothing), with their checks
+#: training settings a bundle may leave out (a constant rate, no smoothing, no batch mixing),
+#: with their checks
 OPTIONAL_TRAINING: dict[str, tuple[Callable[[Any], bool], str]] = {
     "lr_schedule": (
         lambda v: isinstance(v, str) and v in LR_SCHEDULES,
         f"one of {list(LR_SCHEDULES)}",
     ),
     "label_smoothing": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "batch_mixing": (
+        lambda v: isinstance(v, str) and v in BATCH_MIXING,
+        f"one of {list(BATCH_MIXING)}",
+    ),
 }
 
 

@@ -7,10 +7,10 @@ import optuna
 import pytest
 import torch
 from scipy import sparse
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_digits
 
 import sknas
-from sknas.data import RegressionTarget, TabularAdapter
+from sknas.data import ImageAdapter, RegressionTarget, TabularAdapter
 from sknas.nn import GraphModule
 from sknas.space import Graph, TensorInfo, TrainingSpace, sample_architecture
 from sknas.training import (
@@ -44,7 +44,12 @@ def regression_net(problem, training, **kwargs):
     )
     graph = Graph(inp, sknas.RegressionHead(dropout=0.0)(dense(inp)))
     trial = optuna.trial.FixedTrial({})
-    training = {"lr_schedule": "constant", "label_smoothing": 0.0, **training}
+    training = {
+        "lr_schedule": "constant",
+        "label_smoothing": 0.0,
+        "batch_mixing": "none",
+        **training,
+    }
     spec = sample_architecture(
         graph, trial, [info], TrainingSpace(**training, weight_decay=0.0, batch_size=64)
     )
@@ -190,6 +195,87 @@ def test_classifier_searches_label_smoothing_and_regressor_does_not(iris):
     assert all("training/lr_schedule" in t.params for t in reg.study_.trials)
 
 
+@pytest.mark.parametrize("mixing", ["mixup", "cutmix"])
+def test_batch_mixing_trains_on_mixed_images_and_label_distributions(mixing):
+    """Each training batch reaches the loss as mixed images with the matching label
+    distributions (rows of probabilities, most strictly between 0 and 1); validation batches
+    keep their images and class codes."""
+    torch.manual_seed(0)
+    images, labels = load_digits(return_X_y=True)
+    adapter = ImageAdapter().fit(images[:96].reshape(-1, 8, 8))
+    X, y = adapter.transform(images[:96].reshape(-1, 8, 8)), labels[:96]
+    inp = sknas.ImageInput()
+    block = sknas.ImageBlock(block_type="conv", augment=False)
+    graph = Graph(inp, sknas.ClassificationHead()(block(inp)))
+    training = TrainingSpace(
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        lr_schedule="constant",
+        label_smoothing=0.0,
+        batch_mixing=mixing,
+    )
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(0)).ask()
+    spec = sample_architecture(graph, trial, [adapter.info_], training)
+    classes = TensorInfo("classification", (10,))
+    module = GraphModule(spec, [adapter.info_], [classes])
+    net = make_net(module, spec, [classes], max_epochs=2, valid=(X[:32], y[:32]))
+    seen = []
+    loss = net.get_loss
+
+    def spy(y_pred, y_true, *args, X=None, training=False, **kwargs):
+        seen.append((training, X.detach().clone(), y_true.detach().clone()))
+        return loss(y_pred, y_true, *args, X=X, training=training, **kwargs)
+
+    net.get_loss = spy
+    net.fit(X[32:], y[32:])
+    train = [(x, t) for training, x, t in seen if training]
+    valid = [(x, t) for training, x, t in seen if not training]
+    assert len(train) == 4 and len(valid) == 2
+    given = torch.as_tensor(X[32:]).flatten(1)
+    mixed_rows = 0
+    for x, target in train:
+        assert target.shape == (32, 10) and target.dtype == torch.float32
+        torch.testing.assert_close(target.sum(dim=1), torch.ones(32))
+        mixed = ((target > 0) & (target < 1)).any(dim=1)
+        mixed_rows += int(mixed.sum())
+        # a row with mixed labels has a mixed image: none of the given ones
+        distances = torch.cdist(x[mixed].flatten(1), given)
+        assert (distances.min(dim=1).values > 1e-3).all()
+    # CutMix's patch may round to nothing on 8x8 images, leaving a batch unmixed
+    assert mixed_rows > 0.5 * 32 * len(train)
+    for x, target in valid:
+        assert target.ndim == 1
+        torch.testing.assert_close(x, torch.as_tensor(X[:32]))
+
+
+def test_batch_mixing_needs_a_single_label_classifier(problem):
+    with pytest.raises(ValueError, match="batch_mixing='mixup' mixes the labels of one single"):
+        regression_net(
+            problem,
+            {"optimizer": "adam", "learning_rate": 1e-2, "batch_mixing": "mixup"},
+            max_epochs=1,
+        )
+
+
+def test_image_classifiers_search_batch_mixing_and_other_estimators_do_not(iris):
+    images, labels = load_digits(return_X_y=True)
+    X, y = images[:150].reshape(-1, 8, 8), labels[:150]
+    clf = sknas.NASImageClassifier(max_trials=6, epochs=1, random_state=0).fit(X, y)
+    mixing = [t.params["training/batch_mixing"] for t in clf.study_.trials]
+    # the first trials train on unmixed batches; the sampler tries mixing after them
+    assert mixing[:3] == ["none"] * 3 and set(mixing[3:]) & {"mixup", "cutmix"}
+    for trial in clf.study_.trials:
+        training = trial.user_attrs["architecture"]["training"]
+        assert training["batch_mixing"] == trial.params["training/batch_mixing"]
+    reg = sknas.NASImageRegressor(max_trials=2, epochs=1, random_state=0).fit(X, y.astype(float))
+    table = sknas.NASTabularClassifier(cv=None, max_trials=2, epochs=1, random_state=0)
+    for estimator in (reg, table.fit(*iris)):
+        assert all("training/batch_mixing" not in t.params for t in estimator.study_.trials)
+        assert estimator.best_architecture_.training["batch_mixing"] == "none"
+
+
 def test_naive_bayes_weights_are_log_count_ratios_by_hand():
     """Texts 0 and 1 are class 0, 2 and 3 class 1. Feature 0 occurs in both texts of class 0
     and none of class 1: counts plus one are p = (1, 3) in class 1, q = (3, 2) outside it,
@@ -247,6 +333,7 @@ def test_label_statistics_are_set_by_a_networks_first_fit_only():
             batch_size=4,
             lr_schedule="constant",
             label_smoothing=0.0,
+            batch_mixing="none",
         ),
     )
     classes = TensorInfo("classification", (2,))

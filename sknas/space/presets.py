@@ -71,6 +71,7 @@ def image_first_trials(graph: Graph, info: TensorInfo, device: str) -> list[dict
         "training/learning_rate": 1e-3,
         "training/weight_decay": 1e-4,
         "training/batch_size": 128 if gpu else 64,
+        "training/batch_mixing": "none",
         **CONSTANT_RATE,
     }
     cnn = {

@@ -8,16 +8,18 @@ from ..hyperparameters import Choice, Float
 from .blocks.base import one_of, positive_int
 from .sampling import HyperparameterSampler
 
-__all__ = ["LR_SCHEDULES", "TrainingSpace"]
+__all__ = ["BATCH_MIXING", "LR_SCHEDULES", "TrainingSpace"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 #: learning-rate schedules over the training's batches (see :func:`sknas.training.make_net`)
 LR_SCHEDULES = ("constant", "cosine", "one_cycle", "flat_cosine")
+#: ways of mixing the images and labels of each training batch (torchvision's MixUp and CutMix)
+BATCH_MIXING = ("none", "mixup", "cutmix")
 
 
 class TrainingSpace:
-    """Optimizer, learning rate and its schedule, weight decay, batch size and label
-    smoothing, each fixed or searched.
+    """Optimizer, learning rate and its schedule, weight decay, batch size, label smoothing
+    and batch mixing, each fixed or searched.
 
     Parameters
     ----------
@@ -30,6 +32,13 @@ class TrainingSpace:
     label_smoothing : optional
         Label smoothing of a single-label classifier's training loss, in [0, 1); validation
         losses are not smoothed. None searches 0 and 0.1; pass 0.0 for other heads.
+    batch_mixing : optional
+        One of :data:`BATCH_MIXING`, for a single-label classifier of one image input:
+        ``"none"``, ``"mixup"`` (each training batch blended with itself shuffled, labels in
+        the same proportion; Zhang et al. 2018) or ``"cutmix"`` (a patch of the shuffled
+        batch pasted in, labels by the patch's area; Yun et al. 2019), torchvision's
+        ``MixUp`` and ``CutMix`` with ``alpha=1``. None searches them; pass ``"none"`` for
+        other networks.
     """
 
     def __init__(
@@ -41,6 +50,7 @@ class TrainingSpace:
         batch_size: Any = None,
         lr_schedule: Any = None,
         label_smoothing: Any = None,
+        batch_mixing: Any = None,
     ) -> None:
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -48,6 +58,7 @@ class TrainingSpace:
         self.batch_size = batch_size
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
+        self.batch_mixing = batch_mixing
 
     def sample(self, hp: HyperparameterSampler) -> dict[str, Any]:
         """Resolve the training settings to plain values for one trial.
@@ -61,7 +72,7 @@ class TrainingSpace:
         -------
         dict
             ``optimizer``, ``learning_rate``, ``weight_decay``, ``batch_size``,
-            ``lr_schedule`` and ``label_smoothing``.
+            ``lr_schedule``, ``label_smoothing`` and ``batch_mixing``.
         """
         positive = (lambda v: isinstance(v, (int, float)) and v > 0, "a number > 0")
         non_negative = (lambda v: isinstance(v, (int, float)) and v >= 0, "a number >= 0")
@@ -86,5 +97,11 @@ class TrainingSpace:
                 self.label_smoothing,
                 Choice([0.0, 0.1]),
                 (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "a number in [0, 1)"),
+            ),
+            "batch_mixing": hp.get(
+                "batch_mixing",
+                self.batch_mixing,
+                Choice(list(BATCH_MIXING)),
+                one_of(*BATCH_MIXING),
             ),
         }

@@ -18,6 +18,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from torch import nn
 from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, OneCycleLR, SequentialLR
+from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
@@ -60,7 +61,27 @@ class Net(MixedPrecision, NeuralNet):
 
 
 class ClassifierNet(MixedPrecision, NeuralNetClassifier):
-    """skorch's NeuralNetClassifier, with optional mixed precision."""
+    """skorch's NeuralNetClassifier, with optional mixed precision and batch mixing.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        skorch's ``NeuralNetClassifier`` arguments; ``classes`` is required with mixing.
+    batch_mixing : str, default="none"
+        One of :data:`~sknas.space.training.BATCH_MIXING`: torchvision's ``MixUp`` or
+        ``CutMix`` turns each training batch into mixed images and label distributions
+        before the forward pass.
+    """
+
+    def __init__(self, *args: Any, batch_mixing: str = "none", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch_mixing = batch_mixing
+
+    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        if self.batch_mixing != "none":
+            mix = MIXINGS[self.batch_mixing](num_classes=len(self.classes))
+            batch = mix(*batch)
+        return super().train_step_single(batch, **fit_params)
 
 
 class RegressorNet(MixedPrecision, NeuralNetRegressor):
@@ -86,6 +107,8 @@ class EpochLog:
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+#: the batch mixings of :data:`~sknas.space.training.BATCH_MIXING`
+MIXINGS = {"mixup": v2.MixUp, "cutmix": v2.CutMix}
 
 
 class InputsDataset(Dataset):
@@ -270,7 +293,8 @@ def make_net(
     module : torch.nn.Module
         The initialized network (a :class:`~sknas.nn.GraphModule`).
     spec : ArchitectureSpec
-        Supplies the training settings (optimizer, learning rate, weight decay, batch size).
+        Supplies the training settings (optimizer, learning rate and schedule, weight decay,
+        batch size, label smoothing and batch mixing).
     targets : sequence of TensorInfo
         Each head's target, in ``spec.outputs`` order. One single-label target gives a
         skorch classifier or regressor; several (or a multi-label one) give a ``NeuralNet``
@@ -305,8 +329,22 @@ def make_net(
     Returns
     -------
     skorch.NeuralNetClassifier, skorch.NeuralNetRegressor or skorch.NeuralNet
+
+    Raises
+    ------
+    ValueError
+        When the spec mixes batches (``batch_mixing``) of a network that is not a single-label
+        classifier.
     """
     training = spec.training
+    mixing = training.get("batch_mixing", "none")
+    if mixing != "none" and (is_multi_task(targets) or targets[0].kind != "classification"):
+        raise ValueError(
+            f"batch_mixing={mixing!r} mixes the labels of one single-label classification "
+            f"head; this network has {len(targets)} head(s) of kind "
+            f"{[t.kind for t in targets]}. Use batch_mixing='none' (see "
+            f"sknas.space.TrainingSpace)."
+        )
     own: list[tuple[str, Callback]] = [("label_statistics", FitLabelStatistics())]
     if valid is not None and objective is not None:
         own.append(
@@ -367,7 +405,7 @@ def make_net(
         kwargs["classes"] = list(range(targets[0].shape[0]))
         if class_weight is not None:
             kwargs["criterion__weight"] = torch.as_tensor(class_weight, dtype=torch.float32)
-        net = ClassifierNet(**kwargs)
+        net = ClassifierNet(**kwargs, batch_mixing=mixing)
     else:
         kwargs["criterion"] = StandardizedMSELoss
         kwargs["criterion__scale"] = targets[0].meta["scale"]
