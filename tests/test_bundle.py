@@ -296,6 +296,10 @@ INVALID = {
         _set(["architecture", "training", "label_smoothing"], 1.5),
         r"architecture.training.label_smoothing is 1.5.*\[0, 1\)",
     ),
+    "batch-mixing": (
+        _set(["architecture", "training", "batch_mixing"], "mosaic"),
+        r"architecture.training.batch_mixing is 'mosaic'.*\['none', 'mixup', 'cutmix'\]",
+    ),
     "training-field": (_set(["architecture", "training", "epochs"], 3), "architecture.training is"),
     "architecture-field": (_set(["architecture", "code"], "x"), "architecture is"),
     "block-type": (
@@ -342,6 +346,7 @@ def test_a_format_1_bundle_loads_as_its_best_trial_alone(folder, fitted):
         # nor training settings beyond the optimizer's, rate, decay and batch size
         del metadata["architecture"]["training"]["lr_schedule"]
         del metadata["architecture"]["training"]["label_smoothing"]
+        del metadata["architecture"]["training"]["batch_mixing"]
 
     _edit(folder, older)
     loaded = sknas.load(folder)

@@ -144,6 +144,28 @@ def test_each_augmented_image_draws_its_own_transformation():
     assert len(distinct) == 8
 
 
+def test_augmented_images_keep_their_values_under_mixed_precision():
+    """Under bfloat16 autocast (mixed precision on a GPU; the CPU's autocast behaves alike),
+    torchvision would build its sampling grid in bfloat16 and round the resampled images to
+    integers."""
+    torch.manual_seed(0)
+    config = {
+        "percentage": 1.0,
+        "rotation_range": 10.0,
+        "random_crop": False,
+        "horizontal_flip": False,
+        "vertical_flip": False,
+        "translation_factor": 0.0,
+        "zoom_factor": 0.1,
+        "contrast_factor": 0.0,
+    }
+    x = torch.randn(4, 1, 12, 12)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = ImageAugmenter(config, (1, 12, 12))(x)
+    assert out.dtype == torch.float32
+    assert (out != out.round()).float().mean() > 0.5
+
+
 def test_augmentation_percentage_is_the_share_of_images_changed():
     torch.manual_seed(0)
     config = {

@@ -143,7 +143,7 @@ def test_every_first_trial_sets_exactly_the_parameters_its_space_samples(graph, 
     """A key the space does not sample is silently ignored by Optuna (the trial runs with
     other values than the preset meant); a key it samples but the preset misses is drawn at
     random. FixedTrial fails on a missing key and warns on a value outside the distribution."""
-    # batch mixing is searched for images only (as the estimators do)
+    # the estimators search batch mixing for images only, other spaces fix it
     mixing = None if isinstance(graph.inputs[0], sknas.ImageInput) else "none"
     for params in first_trials(graph):
         trial = FixedTrial(params)

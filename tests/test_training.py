@@ -7,6 +7,7 @@ import optuna
 import pytest
 import torch
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits
 
 import sknas
@@ -199,11 +200,11 @@ def test_classifier_searches_label_smoothing_and_regressor_does_not(iris):
 def test_batch_mixing_trains_on_mixed_images_and_label_distributions(mixing):
     """Each training batch reaches the loss as mixed images with the matching label
     distributions (rows of probabilities, most strictly between 0 and 1); validation batches
-    keep their images and class codes."""
+    keep their images and class codes. Noise images: any pasted patch changes them."""
     torch.manual_seed(0)
-    images, labels = load_digits(return_X_y=True)
-    adapter = ImageAdapter().fit(images[:96].reshape(-1, 8, 8))
-    X, y = adapter.transform(images[:96].reshape(-1, 8, 8)), labels[:96]
+    images = np.random.default_rng(0).random((96, 8, 8)).astype(np.float32)
+    adapter = ImageAdapter().fit(images)
+    X, y = adapter.transform(images), np.arange(96) % 10
     inp = sknas.ImageInput()
     block = sknas.ImageBlock(block_type="conv", augment=False)
     graph = Graph(inp, sknas.ClassificationHead()(block(inp)))
@@ -230,6 +231,7 @@ def test_batch_mixing_trains_on_mixed_images_and_label_distributions(mixing):
 
     net.get_loss = spy
     net.fit(X[32:], y[32:])
+    assert clone(net).batch_mixing == mixing
     train = [(x, t) for training, x, t in seen if training]
     valid = [(x, t) for training, x, t in seen if not training]
     assert len(train) == 4 and len(valid) == 2
@@ -251,7 +253,7 @@ def test_batch_mixing_trains_on_mixed_images_and_label_distributions(mixing):
 
 
 def test_batch_mixing_needs_a_single_label_classifier(problem):
-    with pytest.raises(ValueError, match="batch_mixing='mixup' mixes the labels of one single"):
+    with pytest.raises(ValueError, match=r"batch_mixing='mixup' mixes.*heads \['regression'\]"):
         regression_net(
             problem,
             {"optimizer": "adam", "learning_rate": 1e-2, "batch_mixing": "mixup"},
@@ -259,13 +261,27 @@ def test_batch_mixing_needs_a_single_label_classifier(problem):
         )
 
 
+def test_batch_mixing_needs_one_image_input(iris):
+    adapter = TabularAdapter().fit(iris[0])
+    inp = sknas.TabularInput()
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.DenseBlock(num_layers=1)(inp)))
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(0)).ask()
+    spec = sample_architecture(graph, trial, [adapter.info_], TrainingSpace(batch_mixing="mixup"))
+    classes = TensorInfo("classification", (3,))
+    module = GraphModule(spec, [adapter.info_], [classes])
+    with pytest.raises(ValueError, match=r"batch_mixing='mixup' mixes.*inputs \['tabular'\]"):
+        make_net(module, spec, [classes], max_epochs=1)
+
+
 def test_image_classifiers_search_batch_mixing_and_other_estimators_do_not(iris):
     images, labels = load_digits(return_X_y=True)
     X, y = images[:150].reshape(-1, 8, 8), labels[:150]
     clf = sknas.NASImageClassifier(max_trials=6, epochs=1, random_state=0).fit(X, y)
     mixing = [t.params["training/batch_mixing"] for t in clf.study_.trials]
-    # the first trials train on unmixed batches; the sampler tries mixing after them
-    assert mixing[:3] == ["none"] * 3 and set(mixing[3:]) & {"mixup", "cutmix"}
+    # the first trials train on unmixed batches; the sampler chooses among all three
+    assert mixing[:3] == ["none"] * 3
+    searched = clf.study_.trials[-1].distributions["training/batch_mixing"]
+    assert searched.choices == ("none", "mixup", "cutmix")
     for trial in clf.study_.trials:
         training = trial.user_attrs["architecture"]["training"]
         assert training["batch_mixing"] == trial.params["training/batch_mixing"]

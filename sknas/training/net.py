@@ -22,7 +22,7 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from ..space.spec import ArchitectureSpec, TensorInfo
-from ..space.training import LR_SCHEDULES
+from ..space.training import BATCH_MIXING, LR_SCHEDULES
 from .callbacks import FitLabelStatistics
 
 __all__ = [
@@ -77,9 +77,18 @@ class ClassifierNet(MixedPrecision, NeuralNetClassifier):
         super().__init__(*args, **kwargs)
         self.batch_mixing = batch_mixing
 
+    def initialize(self) -> ClassifierNet:
+        if self.batch_mixing not in BATCH_MIXING:
+            raise ValueError(
+                f"batch_mixing must be one of {list(BATCH_MIXING)}; received {self.batch_mixing!r}."
+            )
+        return super().initialize()
+
     def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        """skorch's training step, on the batch mixed by ``batch_mixing`` (when not
+        ``"none"``): labels become distributions over ``classes_``."""
         if self.batch_mixing != "none":
-            mix = MIXINGS[self.batch_mixing](num_classes=len(self.classes))
+            mix = MIXINGS[self.batch_mixing](num_classes=len(self.classes_))
             batch = mix(*batch)
         return super().train_step_single(batch, **fit_params)
 
@@ -334,16 +343,18 @@ def make_net(
     ------
     ValueError
         When the spec mixes batches (``batch_mixing``) of a network that is not a single-label
-        classifier.
+        classifier of one image input.
     """
     training = spec.training
     mixing = training.get("batch_mixing", "none")
-    if mixing != "none" and (is_multi_task(targets) or targets[0].kind != "classification"):
+    inputs = [n.type.removesuffix("_input") for n in spec.nodes if n.name in spec.inputs]
+    single_label = not is_multi_task(targets) and targets[0].kind == "classification"
+    if mixing != "none" and not (inputs == ["image"] and single_label):
+        heads = ["multi-label" if t.meta.get("multi_label") else t.kind for t in targets]
         raise ValueError(
-            f"batch_mixing={mixing!r} mixes the labels of one single-label classification "
-            f"head; this network has {len(targets)} head(s) of kind "
-            f"{[t.kind for t in targets]}. Use batch_mixing='none' (see "
-            f"sknas.space.TrainingSpace)."
+            f"batch_mixing={mixing!r} mixes images and their labels, for one image input and "
+            f"one single-label classification head; this network has inputs {inputs} and "
+            f"heads {heads}. Use batch_mixing='none' (see sknas.space.TrainingSpace)."
         )
     own: list[tuple[str, Callback]] = [("label_statistics", FitLabelStatistics())]
     if valid is not None and objective is not None:

@@ -111,7 +111,10 @@ class ImageAugmenter(nn.Module):
             mean = images.mean(dim=(1, 2, 3), keepdim=True)
             images = (images - mean) * factor + mean
         if self.geometric is not None:
-            images = torch.stack([self.geometric(image) for image in images])
+            # outside autocast: under it, torchvision's sampling grid is bfloat16, and an
+            # image resampled on a grid of another dtype comes back rounded to integers
+            with torch.autocast(x.device.type, enabled=False):
+                images = torch.stack([self.geometric(image) for image in images])
         out = x.clone()
         out[chosen] = images
         return out

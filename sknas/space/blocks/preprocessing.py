@@ -166,7 +166,9 @@ class ImageAugmentation(Block):
     horizontal_flip, vertical_flip : bool, hyperparameter or None, default=None
         Flip half of the augmented images [False, True].
     translation_factor : float, hyperparameter or None, default=None
-        Largest shift, as a share of the height and width [0, 0.1].
+        Largest shift, as a share of the height and width [0, 0.1]; shifts are whole pixels
+        (torchvision's ``RandomAffine`` rounds them), so on small images a shift may round up
+        past it (8 pixels at 0.1: 0 or 1 pixel).
     zoom_factor : float, hyperparameter or None, default=None
         Largest zoom in or out, as a share of the size [0, 0.1].
     contrast_factor : float, hyperparameter or None, default=None
