@@ -49,7 +49,13 @@ def _multi_task():
 
 #: AutoModels on a table, by the arguments of the TabularBlock they search
 TABLE_BLOCKS = {
-    "tabular-plr": {"scaling": "robust", "numeric_embedding": "periodic"},
+    "tabular-plr": {
+        "scaling": "robust",
+        "numeric_embedding": "periodic",
+        "backbone": "mlp",
+        "num_layers": 2,
+        "input_scale": True,
+    },
     "tabular-ple": {"scaling": "quantile", "numeric_embedding": "piecewise_linear"},
     "tabular-tabm": {"numeric_embedding": "periodic", "backbone": "tabm"},
     "tabular-tabm-regressor": {"numeric_embedding": "piecewise_linear", "backbone": "tabm"},
@@ -66,8 +72,12 @@ def _fit(kind, mixed_frame):
         head = sknas.RegressionHead() if kind.endswith("regressor") else sknas.ClassificationHead()
         inp = sknas.TabularInput()
         block = sknas.TabularBlock(**TABLE_BLOCKS[kind])
-        model = sknas.AutoModel(inputs=inp, outputs=head(block(inp)), **FAST)
-        return model.fit(X, y), X
+        model = sknas.AutoModel(inputs=inp, outputs=head(block(inp)), **FAST).fit(X, y)
+        if TABLE_BLOCKS[kind].get("input_scale"):
+            # the parity below covers the learned scale only where it has moved from one
+            scales = [m.weight for m in _layers(model, "ElementwiseAffine")]
+            assert scales and not any(torch.equal(s, torch.ones_like(s)) for s in scales)
+        return model, X
     if kind == "tabular-cv":
         X, y = load_diabetes(return_X_y=True)
         return sknas.NASTabularRegressor(**{**FAST, "cv": 3}).fit(X, y), X
@@ -109,6 +119,11 @@ def _networks(model):
     """The trained networks of a fitted estimator: its ensemble's members, or its network."""
     module = model.model_.module_
     return list(getattr(module, "members", [module]))
+
+
+def _layers(model, kind):
+    """The layers of class ``kind`` in a fitted estimator's networks."""
+    return [m for net in _networks(model) for m in net.modules() if type(m).__name__ == kind]
 
 
 KINDS = [

@@ -395,6 +395,26 @@ def test_tabm_first_scaling_is_random_signs_without_numeric_embeddings(table):
     torch.testing.assert_close(first[:, 2:], first[:, 2:3].expand(4, 4))
 
 
+def test_input_scale_learns_one_factor_per_feature_from_one(table):
+    X, info = table
+    inp = sknas.TabularInput()
+    trunk = sknas.CategoricalEncoding(method="one_hot")(sknas.Normalization()(inp))
+    block = sknas.DenseBlock(num_layers=1, num_units=8, input_scale=True)
+    graph = Graph(inp, sknas.ClassificationHead(dropout=0.0)(block(trunk)))
+    spec = sample(graph, optuna.create_study().ask(), [info], TrainingSpace())
+    module = GraphModule(spec, [info], [CLASSES])
+    scale = next(m for m in module.modules() if type(m).__name__ == "ElementwiseAffine").weight
+    # two numeric columns, then the one-hot column of 4 codes
+    torch.testing.assert_close(scale.detach(), torch.ones(2 + 4))
+    y = torch.as_tensor(np.arange(len(X)) % 3)
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.05)
+    for _ in range(20):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(module(X), y).backward()
+        optimizer.step()
+    assert not torch.allclose(scale.detach(), torch.ones(6))
+
+
 def test_tabm_members_feed_heads_only(table):
     _, info = table
     inp = sknas.TabularInput()

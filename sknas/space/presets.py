@@ -120,11 +120,11 @@ def tabular_first_trials(
 
     A two-layer MLP, a wider residual one, an MLP on robust-scaled, smoothly clipped numbers
     with periodic (PLR) embeddings and label smoothing (after Gorishniy et al. 2022 and
-    Holzmüller et al. 2024's RealMLP-TD, here with a flat-then-cosine learning rate), TabM-D
-    on small tables or a GPU (Gorishniy et al. 2025's defaults as pytabkit sets them:
-    quantile-scaled numbers, one-hot categories, 32 members of 512 units in three layers,
-    dropout 0.1, AdamW at 2e-3, batches of 256; see docs/tabular.md for where it differs),
-    and on small tables a regularized linear model.
+    Holzmüller et al. 2024's RealMLP-TD, here with a flat-then-cosine learning rate and no
+    per-feature scale), TabM-D on small tables or a GPU (Gorishniy et al. 2025's defaults as
+    pytabkit sets them: quantile-scaled numbers, one-hot categories, 32 members of 512 units
+    in three layers, dropout 0.1, AdamW at 2e-3, batches of 256; see docs/tabular.md for
+    where it differs), and on small tables a regularized linear model.
 
     Parameters
     ----------
@@ -162,6 +162,7 @@ def tabular_first_trials(
             f"{block}/dense_block/use_batchnorm": False,
             f"{block}/dense_block/activation": "relu",
             f"{block}/dense_block/residual": False,
+            f"{block}/dense_block/input_scale": False,
             f"{head}/dropout": 0.0,
             "training/optimizer": "adam",
             "training/learning_rate": 1e-3,
@@ -182,6 +183,7 @@ def tabular_first_trials(
             f"{block}/dense_block/use_batchnorm": True,
             f"{block}/dense_block/activation": "gelu",
             f"{block}/dense_block/residual": True,
+            f"{block}/dense_block/input_scale": False,
             f"{head}/dropout": 0.0,
             "training/optimizer": "adamw",
             "training/learning_rate": 3e-3,
@@ -205,6 +207,7 @@ def tabular_first_trials(
             f"{block}/dense_block/use_batchnorm": False,
             f"{block}/dense_block/activation": "gelu",
             f"{block}/dense_block/residual": False,
+            f"{block}/dense_block/input_scale": False,
             f"{head}/dropout": 0.0,
             "training/optimizer": "adamw",
             "training/learning_rate": 1e-3,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
-from tabm import EnsembleView, LinearEnsemble, make_tabm_backbone
+from tabm import ElementwiseAffine, EnsembleView, LinearEnsemble, make_tabm_backbone
 from torch import nn
 
 from ...exceptions import GraphError
@@ -45,6 +45,10 @@ class DenseLayer(nn.Module):
 def build_dense_block(config, infos, target):
     width = vector_width(infos[0])
     layers: list[nn.Module] = [nn.Flatten()]
+    # RealMLP's scaling layer: one learned factor per feature, starting at 1 (a network saved
+    # before it existed has none)
+    if config.get("input_scale", False):
+        layers.append(ElementwiseAffine((width,), bias=False, scaling_init="ones"))
     for units in config["units"]:
         layers.append(
             DenseLayer(

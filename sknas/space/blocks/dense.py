@@ -39,6 +39,11 @@ class DenseBlock(Block):
         One of "relu", "gelu", "silu", "tanh" [relu, gelu, silu].
     residual : bool, hyperparameter or None, default=None
         Add a skip connection around each layer whose width matches its input [False, True].
+    input_scale : bool, hyperparameter or None, default=False
+        Multiply each input feature by its own learned factor, initialized to 1, before the
+        first layer: the scaling layer of RealMLP (Holzmüller et al. 2024), trained here at
+        the network's learning rate (RealMLP gives it a larger one). Fixed off by default;
+        None searches it [False, True]. Unused without layers.
     name : str, optional
         Block name.
     """
@@ -54,6 +59,7 @@ class DenseBlock(Block):
         use_batchnorm: Any = None,
         activation: Any = None,
         residual: Any = None,
+        input_scale: Any = False,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
@@ -63,6 +69,7 @@ class DenseBlock(Block):
         self.use_batchnorm = use_batchnorm
         self.activation = activation
         self.residual = residual
+        self.input_scale = input_scale
 
     def sample(self, hp):
         num_layers = hp.get("num_layers", self.num_layers, Int(1, 3), non_negative_int)
@@ -87,6 +94,8 @@ class DenseBlock(Block):
                 one_of(*ACTIVATIONS),
             ),
             "residual": hp.get("residual", self.residual, Bool(), boolean),
+            "input_scale": bool(num_layers)
+            and hp.get("input_scale", self.input_scale, Bool(), boolean),
         }
 
 

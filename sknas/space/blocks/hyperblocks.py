@@ -76,6 +76,9 @@ default=None
         Passed to the :class:`DenseBlock` or the :class:`TabMBlock`.
     use_batchnorm, activation, residual : optional
         Passed to the :class:`DenseBlock`.
+    input_scale : bool, hyperparameter or None, default=None
+        A learned factor per feature before the dense stack (see :class:`DenseBlock`); None
+        searches it.
     name : str, optional
         Block name.
     """
@@ -95,6 +98,7 @@ default=None
         use_batchnorm: Any = None,
         activation: Any = None,
         residual: Any = None,
+        input_scale: Any = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
@@ -108,6 +112,7 @@ default=None
         self.use_batchnorm = use_batchnorm
         self.activation = activation
         self.residual = residual
+        self.input_scale = input_scale
 
     def expand(
         self,
@@ -159,6 +164,7 @@ default=None
                 use_batchnorm=self.use_batchnorm,
                 activation=self.activation,
                 residual=self.residual,
+                input_scale=self.input_scale,
             )
             parts.append(("dense_block", dense))
         return chain(hp, name, inputs, parts)
