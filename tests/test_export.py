@@ -86,6 +86,14 @@ def _fit(kind, mixed_frame):
         return sknas.NASTabularRegressor(**FAST).fit(X, y), X
     if kind == "image-classifier":
         return sknas.NASImageClassifier(**FAST).fit(images, digits), images
+    if kind == "image-augmented":
+        # augmentation only trains: the exported network must run without it, as predict does
+        image = sknas.ImageInput()
+        head = sknas.ClassificationHead()(sknas.ImageBlock(augment=True, block_type="conv")(image))
+        model = sknas.AutoModel(inputs=image, outputs=head, **FAST).fit(images, digits)
+        kinds = [n.type for n in model.best_architecture_.nodes]
+        assert "image_augmentation" in kinds
+        return model, images
     if kind == "image-regressor":
         return sknas.NASImageRegressor(**FAST).fit(images, digits / 9.0), images
     if kind == "text-classifier":
@@ -135,6 +143,7 @@ KINDS = [
     "tabular-cv",
     "tabular-regressor",
     "image-classifier",
+    "image-augmented",
     "image-regressor",
     "text-classifier",
     "text-regressor",

@@ -395,7 +395,7 @@ def test_tabm_first_scaling_is_random_signs_without_numeric_embeddings(table):
     torch.testing.assert_close(first[:, 2:], first[:, 2:3].expand(4, 4))
 
 
-def test_input_scale_learns_one_factor_per_feature_from_one(table):
+def test_input_scale_learns_one_factor_per_input_value_from_one(table):
     X, info = table
     inp = sknas.TabularInput()
     trunk = sknas.CategoricalEncoding(method="one_hot")(sknas.Normalization()(inp))

@@ -45,8 +45,8 @@ class DenseLayer(nn.Module):
 def build_dense_block(config, infos, target):
     width = vector_width(infos[0])
     layers: list[nn.Module] = [nn.Flatten()]
-    # RealMLP's scaling layer: one learned factor per feature, starting at 1 (a network saved
-    # before it existed has none)
+    # RealMLP's scaling layer: one learned factor per input value, starting at 1 (a network
+    # saved before it existed has none)
     if config.get("input_scale", False):
         layers.append(ElementwiseAffine((width,), bias=False, scaling_init="ones"))
     for units in config["units"]:

@@ -40,10 +40,11 @@ class DenseBlock(Block):
     residual : bool, hyperparameter or None, default=None
         Add a skip connection around each layer whose width matches its input [False, True].
     input_scale : bool, hyperparameter or None, default=False
-        Multiply each input feature by its own learned factor, initialized to 1, before the
-        first layer: the scaling layer of RealMLP (Holzmüller et al. 2024), trained here at
-        the network's learning rate (RealMLP gives it a larger one). Fixed off by default;
-        None searches it [False, True]. Unused without layers.
+        Multiply each value of the input (each numeric column, embedding dimension or
+        one-hot code) by its own learned factor, initialized to 1, before the first layer:
+        the scaling layer of RealMLP (Holzmüller et al. 2024), trained here at the network's
+        learning rate and weight decay (RealMLP gives it a larger rate). Fixed off by
+        default; None searches it [False, True]. Unused without layers.
     name : str, optional
         Block name.
     """

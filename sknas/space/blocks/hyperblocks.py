@@ -77,7 +77,7 @@ default=None
     use_batchnorm, activation, residual : optional
         Passed to the :class:`DenseBlock`.
     input_scale : bool, hyperparameter or None, default=None
-        A learned factor per feature before the dense stack (see :class:`DenseBlock`); None
+        A learned factor per input value before the dense stack (see :class:`DenseBlock`); None
         searches it.
     name : str, optional
         Block name.
