@@ -491,30 +491,31 @@ def test_a_linear_tabular_block_keeps_the_dense_backbone():
         assert spec.nodes[4].config["units"] == []
 
 
-def test_the_tabular_block_searches_a_learned_input_scale_where_it_has_layers():
+def test_a_learned_input_scale_is_off_by_default_and_searched_where_asked():
     name = "tabular_block_1/dense_block/input_scale"
+    for seed in range(10):
+        trial = random_trial(seed)
+        spec = sample(tabular_graph("classification"), trial, [TABLE], TrainingSpace())
+        assert name not in trial.params
+        assert all(n.config["input_scale"] is False for n in spec.nodes if n.type == "dense_block")
+    inp = sknas.TabularInput()
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.TabularBlock(input_scale=None)(inp)))
     drawn = set()
     for seed in range(20):
         trial = random_trial(seed)
-        spec = sample(tabular_graph("classification"), trial, [TABLE], TrainingSpace())
+        spec = sample(graph, trial, [TABLE], TrainingSpace())
         dense = [n.config for n in spec.nodes if n.type == "dense_block"]
         if dense and dense[0]["units"]:
             drawn.add(trial.params[name])
             assert dense[0]["input_scale"] is trial.params[name]
-        elif dense:
+        else:
+            # TabM, or a linear model: nothing to scale before
             assert name not in trial.params
-            assert dense[0]["input_scale"] is False
     assert drawn == {False, True}
-    # a DenseBlock of its own keeps it off unless asked
-    inp = sknas.TabularInput()
     encoded = sknas.CategoricalEncoding()(inp)
-    for input_scale, expected in [(False, False), (True, True)]:
-        kwargs = {} if input_scale is False else {"input_scale": input_scale}
-        graph = Graph(inp, sknas.ClassificationHead()(sknas.DenseBlock(**kwargs)(encoded)))
-        trial = random_trial()
-        spec = sample(graph, trial, [TABLE], TrainingSpace())
-        assert spec.nodes[-2].config["input_scale"] is expected
-        assert not any(name.endswith("input_scale") for name in trial.params)
+    graph = Graph(inp, sknas.ClassificationHead()(sknas.DenseBlock(input_scale=True)(encoded)))
+    spec = sample(graph, random_trial(), [TABLE], TrainingSpace())
+    assert spec.nodes[-2].config["input_scale"] is True
 
 
 @pytest.mark.parametrize(
