@@ -280,13 +280,15 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
 def test_time_budget_stops_the_search_before_the_final_model(cancer):
     X, y = cancer
     start = datetime.datetime.now()
-    clf = NASTabularClassifier(cv=None, max_trials=500, time_budget=5, random_state=0).fit(X, y)
+    clf = NASTabularClassifier(cv=None, max_trials=500, time_budget=10, random_state=0)
+    clf.fit(X, y)
     assert len(clf.study_.trials) < 500
     # every trial, the one cut short included, ends before the final model starts, and the
-    # final model ends within 5% of the budget
+    # final model ends within 5% of the budget (a budget of 10 s, so that a busy machine's
+    # pauses stay inside that margin)
     last = max(t.datetime_complete for t in clf.study_.trials if t.datetime_complete)
     assert last <= start + datetime.timedelta(seconds=clf.search_seconds_)
-    assert clf.fit_seconds_ <= 5 * 1.05
+    assert clf.fit_seconds_ <= 10 * 1.05
 
 
 def test_resume_from_storage(tmp_path, iris):
