@@ -611,7 +611,7 @@ class BaseNASEstimator(BaseEstimator):
         graph = self._search_graph()
         inputs = self._validate_data(graph, X, y, validation_data)
         persistent = storage is not None
-        study = open_study(
+        study, created = open_study(
             storage=storage,
             study_name=study_name,
             direction="minimize" if self.objective is None else "maximize",
@@ -682,7 +682,7 @@ class BaseNASEstimator(BaseEstimator):
             study,
             objective,
             max_trials=self._max_trials(),
-            first_trials=self._first_trials(graph, n_train, source, device),
+            first_trials=self._first_trials(graph, n_train, source, device) if created else (),
             interrupt=interrupt,
             verbose=self.verbose,
         )

@@ -229,7 +229,7 @@ def open_study(
     direction: str,
     pruner: optuna.pruners.BasePruner,
     identity: dict[str, Any],
-) -> optuna.Study:
+) -> tuple[optuna.Study, bool]:
     """Create the study, or load it from ``storage`` and check that it holds this search.
 
     Parameters
@@ -246,19 +246,28 @@ def open_study(
         ``sknas_*`` facts recorded in a new study (estimator, data fingerprint, seed,
         parameters) and checked against an existing one.
 
+    Returns
+    -------
+    study : optuna.Study
+    created : bool
+        Whether this call created the study. Of several processes that open one study at
+        once, the storage lets one create it: only that one enqueues the first trials.
+
     Raises
     ------
     SearchError
         When the storage cannot be opened or the study holds another search.
     """
+    opened = open_storage(storage)
     with quiet_optuna():
-        study = optuna.create_study(
-            storage=open_storage(storage),
-            pruner=pruner,
-            study_name=study_name,
-            direction=direction,
-            load_if_exists=True,
-        )
+        try:
+            study = optuna.create_study(
+                storage=opened, pruner=pruner, study_name=study_name, direction=direction
+            )
+            created = True
+        except optuna.exceptions.DuplicatedStudyError:
+            study = optuna.load_study(study_name=study_name, storage=opened, pruner=pruner)
+            created = False
     check_study(study, identity)
     if study.direction.name.lower() != direction:
         raise SearchError(
@@ -266,7 +275,7 @@ def open_study(
             f"but this search must {direction} its objective; use another study_name or the "
             f"same objective."
         )
-    return study
+    return study, created
 
 
 class _StopAtMaxTrials:
@@ -369,8 +378,10 @@ def run_search(
         counts once) the study should hold, counting those of a resumed study. None: no cap,
         the objective's deadline ends the search.
     first_trials : sequence of dict
-        Parameters enqueued before the sampler starts, on a new study only: of each, what
-        the objective's space asks for and allows (:meth:`Objective.within_space`).
+        Parameters enqueued before the sampler starts, on a study without trials: of each,
+        what the objective's space asks for and allows (:meth:`Objective.within_space`).
+        Give them in the process that created the study only (:func:`open_study`): two
+        processes that enqueue at once may both enqueue every one.
     interrupt : SearchInterrupt, optional
         Ctrl-C flag shared with the objective.
     verbose : int
