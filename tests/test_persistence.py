@@ -112,6 +112,26 @@ def _running_after(storage, name, completed):
     return ready
 
 
+def _beating_after(path, name, completed):
+    """Like :func:`_running_after` for an SQLite study, once the running trial has recorded
+    a heartbeat: Optuna records the first one just after the trial starts, and a trial killed
+    before it never becomes stale (it would stay running)."""
+
+    def ready():
+        if not _running_after(f"sqlite:///{path}", name, completed)():
+            return False
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            (beating,) = db.execute(
+                "SELECT COUNT(*) FROM trials t JOIN studies s ON t.study_id = s.study_id "
+                "JOIN trial_heartbeats h ON h.trial_id = t.trial_id "
+                "WHERE s.study_name = ? AND t.state = 'RUNNING'",
+                (name,),
+            ).fetchone()
+        return beating > 0
+
+    return ready
+
+
 def test_of_processes_opening_one_study_only_its_creator_enqueues_first_trials(tmp_path):
     """Two workers started together both found a study without trials, and both enqueued
     the first trials: one copy was left waiting after the search."""
@@ -283,7 +303,7 @@ def test_kill_9_then_resume_loses_no_completed_trial(tmp_path, digits_csv):
     """
     process = subprocess.Popen(_script(fit))
     try:
-        _wait_for(_running_after(storage, "k", completed=2))
+        _wait_for(_beating_after(tmp_path / "search.db", "k", completed=2))
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
