@@ -333,6 +333,28 @@ def test_kill_9_then_resume_loses_no_completed_trial(tmp_path, digits_csv):
     assert resumed.best_score_ == completed[best]
 
 
+def test_a_trial_whose_process_died_before_its_first_heartbeat_is_run_again(tmp_path, iris):
+    X, y = iris
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    NASTabularClassifier(storage=storage, study_name="h", **FAST).fit(X, y)
+    # a process that started a trial and died before the trial's first heartbeat
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        orphan = _study(sknas.open_storage(storage, heartbeat_interval=1), "h").ask().number
+
+    # two finished trials and the orphan make three: without its retry the resumed search
+    # would wait for it until the time budget ends
+    resumed = NASTabularClassifier(
+        storage=sknas.open_storage(storage, heartbeat_interval=1),
+        study_name="h",
+        **{**FAST, "max_trials": 3, "time_budget": 120},
+    ).fit(X, y)
+    board = resumed.leaderboard_.set_index("number")
+    assert "process stopped" in board.loc[orphan, "fail_reason"]
+    assert _states(resumed.study_)[orphan] == TrialState.FAIL
+    assert len(resumed.study_.trials) == 4, "the orphan's retry ran in the resumed search"
+    assert resumed.study_.trials[3].state in (TrialState.COMPLETE, TrialState.PRUNED)
+
+
 def test_ctrl_c_keeps_the_finished_trials_in_the_storage(tmp_path, digits_csv):
     path, _, _ = digits_csv
     storage = f"sqlite:///{tmp_path / 'search.db'}"

@@ -289,6 +289,17 @@ class _StopAtMaxTrials:
             study.stop()
 
 
+class _FailDeadTrials:
+    """Fails the running trials of dead processes between this process's trials, those that
+    died before their first heartbeat included (:func:`fail_dead_trials`)."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial | None = None) -> None:
+        fail_dead_trials(study, self.seen)
+
+
 class _StopOnRequest:
     """Stops this process's loop once the user pressed Ctrl-C."""
 
@@ -330,8 +341,9 @@ def _optimize(
     stop = _StopAtMaxTrials(max_trials)
     out_of_time = _StopAtDeadline(objective)
     asked = _StopOnRequest(interrupt)
+    dead = _FailDeadTrials()
     while not interrupt():
-        fail_dead_trials(study)
+        dead(study)
         finished, running = counted_trials(study)
         left = out_of_time.seconds_left(study)
         if left is not None and left <= 0:
@@ -342,7 +354,7 @@ def _optimize(
                 n_trials=None if max_trials is None else max_trials - finished - running,
                 timeout=left,
                 catch=(Exception,),
-                callbacks=[stop, out_of_time, asked, progress],
+                callbacks=[dead, stop, out_of_time, asked, progress],
                 gc_after_trial=True,
             )
         elif running and has_heartbeat(study):

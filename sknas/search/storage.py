@@ -205,11 +205,24 @@ def trial_index(study: optuna.Study, number: int) -> int:
     return place - sum(n < place for n in dead)
 
 
-def fail_dead_trials(study: optuna.Study) -> None:
-    """Mark running trials without a recent heartbeat failed (and queue their retry)."""
+def fail_dead_trials(study: optuna.Study, seen: set[int]) -> None:
+    """Mark running trials without a recent heartbeat failed (and queue their retry).
+
+    Optuna records a trial's first heartbeat just after the trial starts, so a process
+    killed in between leaves a running trial that has none and would never turn stale. Each
+    running trial not in ``seen`` (trial ids; updated here) is given one heartbeat: if its
+    process lives, that process's own heartbeats follow; if not, the trial turns stale after
+    the grace period like any other. Call it while this process runs no trial.
+    """
+    if not has_heartbeat(study):
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         fail_stale_trials(study)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if trial._trial_id not in seen:
+            seen.add(trial._trial_id)
+            study._storage.record_heartbeat(trial._trial_id)
 
 
 def _plain(value: Any) -> Any:
