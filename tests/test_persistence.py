@@ -29,7 +29,7 @@ import sknas
 from sknas import NASTabularClassifier, SearchError
 from sknas.nn import GraphModule
 from sknas.search.driver import SearchInterrupt, open_study
-from sknas.search.storage import check_folds, check_study
+from sknas.search.storage import check_folds, check_study, fail_dead_trials
 
 FAST = {"max_trials": 2, "epochs": 3, "random_state": 0, "cv": None}
 #: trials that train for a second or more (the TabM first trial for several), so that a
@@ -115,7 +115,7 @@ def _running_after(storage, name, completed):
 def _beating_after(path, name, completed):
     """Like :func:`_running_after` for an SQLite study, once the running trial has recorded
     a heartbeat: Optuna records the first one just after the trial starts, and a trial killed
-    before it never becomes stale (it would stay running)."""
+    before it turns stale only a grace period after the resumed search has seen it."""
 
     def ready():
         if not _running_after(f"sqlite:///{path}", name, completed)():
@@ -353,6 +353,23 @@ def test_a_trial_whose_process_died_before_its_first_heartbeat_is_run_again(tmp_
     assert _states(resumed.study_)[orphan] == TrialState.FAIL
     assert len(resumed.study_.trials) == 4, "the orphan's retry ran in the resumed search"
     assert resumed.study_.trials[3].state in (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def test_only_trials_without_heartbeats_since_first_seen_are_failed(tmp_path):
+    storage = sknas.open_storage(f"sqlite:///{tmp_path / 'h.db'}", heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, study_name="h")
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        dead, alive = study.ask().number, study.ask().number  # neither has a heartbeat
+    seen: set[int] = set()
+    fail_dead_trials(study, seen)
+    assert _states(study) == [TrialState.RUNNING] * 2, "a trial first seen is given time"
+    # past the grace period (3 s; SQLite keeps whole seconds), the live trial's process beats
+    time.sleep(4.5)
+    storage.record_heartbeat(study.trials[alive]._trial_id)
+    fail_dead_trials(study, seen)
+    assert _states(study)[dead] == TrialState.FAIL
+    assert _states(study)[alive] == TrialState.RUNNING
+    assert study.trials[2].state == TrialState.WAITING, "the dead trial is queued again"
 
 
 def test_ctrl_c_keeps_the_finished_trials_in_the_storage(tmp_path, digits_csv):

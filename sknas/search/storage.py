@@ -212,7 +212,15 @@ def fail_dead_trials(study: optuna.Study, seen: set[int]) -> None:
     killed in between leaves a running trial that has none and would never turn stale. Each
     running trial not in ``seen`` (trial ids; updated here) is given one heartbeat: if its
     process lives, that process's own heartbeats follow; if not, the trial turns stale after
-    the grace period like any other. Call it while this process runs no trial.
+    the grace period like any other.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study; nothing is done unless its storage records heartbeats.
+    seen : set of int
+        Ids of the running trials already given a heartbeat by this process; one set per
+        search, kept between calls.
     """
     if not has_heartbeat(study):
         return
