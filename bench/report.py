@@ -12,6 +12,12 @@ import torch
 
 import sknas
 
+# sknas imports its estimators (and skorch, Optuna) on first use: pay that here, so that no
+# benchmark's first timed fit counts it (text.py's first fit was 2.9 s longer than its own
+# fit_seconds_)
+for _name in sknas.__all__:
+    getattr(sknas, _name)
+
 
 def environment(script: str, quick: bool) -> str:
     """One sentence naming the script and the versions it measured with."""
