@@ -24,14 +24,17 @@ from optuna.trial import FrozenTrial, TrialState
 from ..exceptions import SearchError
 
 __all__ = [
+    "FINISHED",
     "FREE_PARAMS",
     "HEARTBEAT_INTERVAL",
     "check_folds",
     "check_study",
     "counted_trials",
+    "fail_dead_trials",
     "has_heartbeat",
     "open_storage",
     "setting_differences",
+    "superseded",
     "trial_index",
 ]
 
@@ -229,8 +232,8 @@ def fail_dead_trials(study: optuna.Study, seen: set[int]) -> None:
         fail_stale_trials(study)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial._trial_id not in seen:
-            seen.add(trial._trial_id)
             study._storage.record_heartbeat(trial._trial_id)
+            seen.add(trial._trial_id)
 
 
 def _plain(value: Any) -> Any:
