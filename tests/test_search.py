@@ -6,6 +6,7 @@ import time
 import warnings
 
 import numpy as np
+import optuna
 import pytest
 from sklearn.datasets import make_regression
 from sklearn.metrics import log_loss
@@ -17,6 +18,12 @@ import sknas.search.objective
 from sknas import NASTabularClassifier, NASTabularRegressor
 from sknas.data import validation_indices
 from sknas.nn import GraphModule
+from sknas.search.objective import (
+    RESERVE_FIXED,
+    RESERVE_MARGIN,
+    expected_seconds,
+    final_model_seconds,
+)
 from sknas.training import TimeLimit
 
 FAST = {"max_trials": 1, "epochs": 2, "random_state": 0, "cv": None}
@@ -144,12 +151,30 @@ def long_regression():
     return X, y
 
 
+def _measured(seconds: float, **attrs) -> optuna.trial.FrozenTrial:
+    return optuna.trial.create_trial(value=0.0, user_attrs={"seconds": seconds, **attrs})
+
+
+def test_the_final_model_time_scales_each_trials_epochs_to_the_final_rows():
+    first = _measured(9.0, train_rows=100, prep_seconds=2.0, epoch_seconds=0.5, best_epoch=4)
+    second = _measured(9.0, train_rows=200, prep_seconds=7.0, epoch_seconds=1.0, best_epoch=3)
+    # the first trial's preparation (once), then each network's best epochs, per final row
+    expected = 2.0 * 3 + 0.5 * 4 * 3 + 1.0 * 3 * 1.5
+    assert expected_seconds([first, second], 300) == pytest.approx(expected)
+    # a trial that did not time its epochs counts its whole time
+    assert expected_seconds([_measured(9.0, train_rows=300)], 300) == pytest.approx(9.0)
+    assert final_model_seconds([first, second], 300) == pytest.approx(
+        RESERVE_MARGIN * expected + RESERVE_FIXED
+    )
+
+
 def test_time_budget_covers_search_and_refit(long_regression, monkeypatch):
     X, y = long_regression
     budget = 10.0
-    # the default margin (20 %) absorbs a quiet machine's noise; a busy one can slow the
-    # refit more than that, and the fit then keeps the trial's weights instead: a wider
-    # margin makes the refit's completion independent of the machine's load
+    # the default margin (20 %, its arithmetic tested above) covers a quiet machine's noise;
+    # on a busy one the refit can run slower than its trial by more than that, and the fit
+    # then keeps the trial's weights instead: a margin of 2.5 times lets the refit finish on
+    # a machine up to about twice as slow during the refit as during the search
     monkeypatch.setattr(sknas.search.objective, "RESERVE_MARGIN", 2.5)
     started = time.monotonic()
     reg = NASTabularRegressor(
