@@ -17,6 +17,7 @@ import sknas
 # fit_seconds_)
 for _name in sknas.__all__:
     getattr(sknas, _name)
+del _name
 
 
 def environment(script: str, quick: bool) -> str:
