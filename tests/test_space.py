@@ -120,7 +120,11 @@ def _preset_cases():
             yield pytest.param(
                 presets.text_graph(task),
                 lambda graph, n=n_samples, device=device, task=task: presets.text_first_trials(
-                    graph, n, device, weighted=task == "classification"
+                    graph,
+                    n,
+                    device,
+                    weighted=task == "classification",
+                    regression=task == "regression",
                 ),
                 _text_info,
                 id=f"text-{task}-{n_samples}-{device}",
@@ -297,6 +301,22 @@ def test_hyperblock_first_trials_weigh_ngrams_of_each_block_that_classifies():
     assert [trial.get("ta/nb_weighting") for trial in trials[:2]] == [False, True]
     assert [trial.get("tb/nb_weighting") for trial in trials[:2]] == [False, True]
     assert not any(key.startswith("tc/nb") for trial in trials for key in trial)
+
+
+def test_hyperblock_first_trials_decay_a_text_regressors_linear_model_more():
+    """A text regressor's linear first trial decays its weights by 3e-4; a classifier's, and
+    that of a text block feeding two heads, by 1e-5 as the other text trials do."""
+
+    def decays(graph):
+        trials = presets.hyperblock_first_trials(graph, 500, [None])
+        return [trial["training/weight_decay"] for trial in trials]
+
+    assert decays(presets.text_graph("regression")) == [1e-5, 3e-4, 1e-5, 1e-5]
+    assert decays(presets.text_graph("classification")) == [1e-5] * 4
+    text = sknas.TextInput()
+    trunk = sknas.TextBlock()(text)
+    two_heads = Graph(text, [sknas.RegressionHead()(trunk), sknas.RegressionHead()(trunk)])
+    assert decays(two_heads) == [1e-5] * 4
 
 
 def test_graphs_without_hyperblocks_on_inputs_have_no_first_trials():
