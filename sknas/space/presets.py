@@ -367,8 +367,8 @@ def text_first_trials(
     return [ngram_mlp, ngram_linear, fasttext, cnn]
 
 
-def _text_presets(
-    graph: Graph, consumers: list[str], n_samples: int, device: str
+def _text_block_first_trials(
+    graph: Graph, consumers: Sequence[str], n_samples: int, device: str
 ) -> list[dict[str, Any]]:
     """The text first trials of a TextBlock read by ``consumers`` (registry names)."""
     return text_first_trials(
@@ -376,7 +376,7 @@ def _text_presets(
         n_samples,
         device,
         weighted=TextBlock.weighs(consumers),
-        regression=consumers == [RegressionHead.type_name],
+        regression=list(consumers) == [RegressionHead.type_name],
     )
 
 
@@ -402,7 +402,7 @@ _HYPERBLOCK_PRESETS: dict[type, tuple[type, str, str, Callable[..., list[dict[st
         TextInput,
         "text_input_1",
         "text_block_1",
-        lambda graph, node, n_samples, info, device: _text_presets(
+        lambda graph, node, n_samples, info, device: _text_block_first_trials(
             graph, graph.consumers(node), n_samples, device
         ),
     ),
