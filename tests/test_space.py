@@ -104,6 +104,10 @@ def _text_info():
     return TextAdapter().fit(["some text here", "and more text", "a third one"]).info_for
 
 
+#: each task's head in the presets' graphs
+_HEADS = {"classification": sknas.ClassificationHead, "regression": sknas.RegressionHead}
+
+
 def _preset_cases():
     """Every preset, with data sizes and devices that select each of its variants."""
     for task in ("classification", "regression"):
@@ -120,11 +124,7 @@ def _preset_cases():
             yield pytest.param(
                 presets.text_graph(task),
                 lambda graph, n=n_samples, device=device, task=task: presets.text_first_trials(
-                    graph,
-                    n,
-                    device,
-                    weighted=task == "classification",
-                    regression=task == "regression",
+                    graph, n, device, [_HEADS[task].type_name]
                 ),
                 _text_info,
                 id=f"text-{task}-{n_samples}-{device}",

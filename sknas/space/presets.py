@@ -270,7 +270,7 @@ def text_graph(task: str) -> Graph:
 
 
 def text_first_trials(
-    graph: Graph, n_samples: int, device: str, weighted: bool = False, regression: bool = False
+    graph: Graph, n_samples: int, device: str, consumers: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """TF-IDF character n-grams into one hidden layer (strong on small data), word n-grams
     into a linear model (for a classifier on naive Bayes scaled n-grams, as NBSVM scales
@@ -286,13 +286,12 @@ def text_first_trials(
         Texts the search trains on.
     device : str
         Where the trials train.
-    weighted : bool, default=False
-        Whether the text block searches a naive Bayes weighting (it feeds one classification
-        head only, :meth:`TextBlock.weighs`): the linear trial then uses it, the one-layer
-        trial does not.
-    regression : bool, default=False
-        Whether the text block feeds one regression head only: the linear trial then decays
-        its weights by 3e-4 instead of the other trials' 1e-5 (measured on EmoBank valence,
+    consumers : sequence of str, default=()
+        Registry names of the blocks that read the text block. Where it feeds one
+        classification head only, it searches a naive Bayes weighting
+        (:meth:`TextBlock.weighs`): the linear trial then uses it, the one-layer trial does
+        not. Where it feeds one regression head only, the linear trial decays its weights by
+        3e-4 instead of the other trials' 1e-5 (measured on EmoBank valence,
         bench/README.md).
 
     Returns
@@ -330,9 +329,9 @@ def text_first_trials(
         f"{dense}/num_layers": 0,
         "training/learning_rate": 3e-3,
     }
-    if regression:
+    if list(consumers) == [RegressionHead.type_name]:
         ngram_linear["training/weight_decay"] = 3e-4
-    if weighted:
+    if TextBlock.weighs(consumers):
         ngram_mlp[f"{block}/nb_weighting"] = False
         ngram_linear[f"{block}/nb_weighting"] = True
     fasttext = {
@@ -367,19 +366,6 @@ def text_first_trials(
     return [ngram_mlp, ngram_linear, fasttext, cnn]
 
 
-def _text_block_first_trials(
-    graph: Graph, consumers: Sequence[str], n_samples: int, device: str
-) -> list[dict[str, Any]]:
-    """The text first trials of a TextBlock read by ``consumers`` (registry names)."""
-    return text_first_trials(
-        graph,
-        n_samples,
-        device,
-        weighted=TextBlock.weighs(consumers),
-        regression=list(consumers) == [RegressionHead.type_name],
-    )
-
-
 #: for each hyperblock: the input it reads in a task's default graph, the names that graph
 #: gives the two, and that task's first trials as a function of (graph, the block's node,
 #: rows, input info, device)
@@ -402,8 +388,8 @@ _HYPERBLOCK_PRESETS: dict[type, tuple[type, str, str, Callable[..., list[dict[st
         TextInput,
         "text_input_1",
         "text_block_1",
-        lambda graph, node, n_samples, info, device: _text_block_first_trials(
-            graph, graph.consumers(node), n_samples, device
+        lambda graph, node, n_samples, info, device: text_first_trials(
+            graph, n_samples, device, graph.consumers(node)
         ),
     ),
 }
