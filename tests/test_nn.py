@@ -2,6 +2,7 @@
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 import torch
 from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
@@ -170,6 +171,24 @@ def test_robust_scaling_clips_smoothly():
     assert np.abs(got).max() < 3.0 and np.abs(z).max() > 30
     small = np.abs(z) < 0.3
     np.testing.assert_allclose(got[small], z[small], atol=2e-3)
+
+
+def test_robust_scaling_divides_a_column_without_spread_by_half_its_range():
+    # a capital gain: zero in most rows, so its interquartile range is zero
+    gain = np.r_[np.zeros(90), [500, 1000, 2000, 5000, 8000, 10000, 15000, 20000, 50000, 100000]]
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"gain": gain, "age": rng.normal(40, 10, 100), "flat": np.full(100, 7.0)})
+    adapter = TabularAdapter().fit(X)
+    stats = adapter.info_.meta["stats"]
+    robust = RobustScaler(unit_variance=True).fit(X)
+    np.testing.assert_allclose(stats["iqr_scale"][0], 100000 / 2)
+    np.testing.assert_allclose(stats["iqr_scale"][1], robust.scale_[1], rtol=1e-5)
+    got = NumericScaler("robust", stats)(torch.as_tensor(adapter.transform(X))).numpy()
+    z = gain[90:] / 50000
+    np.testing.assert_allclose(got[90:, 0], z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-5)
+    # the gains stay apart instead of every one clipping to about 3; a constant column is 0
+    assert np.all(np.diff(got[90:, 0]) > 0.005) and got[:90, 0].max() == 0.0
+    assert np.all(got[:, 2] == 0.0)
 
 
 def test_periodic_embeddings_replace_the_numeric_columns(table):

@@ -77,6 +77,17 @@ def quantile_bins(numeric: np.ndarray) -> list[list[float]]:
     return bins
 
 
+def robust_scale(numeric: np.ndarray, robust: RobustScaler) -> np.ndarray:
+    """The divisor of each column for ``Normalization(method="robust")``: the fitted
+    ``robust``'s unit-variance interquartile range, or half the column's range where the
+    interquartile range is zero, as RealMLP scales (a capital gain that is zero in most rows
+    keeps the size of its other values instead of every one of them clipping to about 3).
+    A constant column keeps ``robust``'s scale: centred, it is 0 whatever the divisor."""
+    q25, q75 = np.percentile(numeric, [25, 75], axis=0)
+    half_range = np.ptp(numeric, axis=0) / 2
+    return np.where((q25 == q75) & (half_range > 0), half_range, robust.scale_)
+
+
 class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
     """Turn a table into one float32 matrix: numeric columns, missing flags, category codes.
 
@@ -167,7 +178,7 @@ class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):
                     "quantiles": quantile.quantiles_.tolist(),
                     "references": quantile.references_.tolist(),
                     "median": robust.center_.tolist(),
-                    "iqr_scale": robust.scale_.tolist(),
+                    "iqr_scale": robust_scale(numeric, robust).tolist(),
                     "bins": quantile_bins(numeric),
                 },
             },

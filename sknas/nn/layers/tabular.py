@@ -84,8 +84,9 @@ class NumericScaler(nn.Module):
         smooth clipping to (-3, 3), as RealMLP preprocesses numbers.
     stats : dict
         ``mean`` and ``scale`` (standard), ``quantiles`` (n_quantiles x n) and
-        ``references`` (quantile), or ``median`` and ``iqr_scale`` (robust), as learned from
-        the training data.
+        ``references`` (quantile), or ``median`` and ``iqr_scale`` (robust: the divisor,
+        half the range where the interquartile range is zero), as learned from the training
+        data.
     """
 
     def __init__(self, method: str, stats: dict) -> None:
