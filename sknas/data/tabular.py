@@ -80,12 +80,14 @@ def quantile_bins(numeric: np.ndarray) -> list[list[float]]:
 def robust_scale(numeric: np.ndarray, robust: RobustScaler) -> np.ndarray:
     """The divisor of each column for ``Normalization(method="robust")``: the fitted
     ``robust``'s unit-variance interquartile range, or half the column's range where the
-    interquartile range is zero, as RealMLP scales (a capital gain that is zero in most rows
-    keeps the size of its other values instead of every one of them clipping to about 3).
-    A constant column keeps ``robust``'s scale: centred, it is 0 whatever the divisor."""
+    interquartile range is zero (below scikit-learn's threshold for a zero scale), as RealMLP
+    scales (a capital gain that is zero in most rows keeps the size of its other values
+    instead of every one of them clipping to about 3). A column without range keeps
+    ``robust``'s scale: it is 0 on the training rows whatever the divisor."""
+    zero = 10 * np.finfo(np.float64).eps
     q25, q75 = np.percentile(numeric, [25, 75], axis=0)
     half_range = np.ptp(numeric, axis=0) / 2
-    return np.where((q25 == q75) & (half_range > 0), half_range, robust.scale_)
+    return np.where((q75 - q25 < zero) & (half_range >= zero), half_range, robust.scale_)
 
 
 class TabularAdapter(FixedView, TransformerMixin, BaseEstimator):

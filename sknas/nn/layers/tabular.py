@@ -80,13 +80,13 @@ class NumericScaler(nn.Module):
     ----------
     method : {"standard", "quantile", "robust"}
         Standardization; the quantile map to a normal distribution; or robust scaling
-        (median and interquartile range, scaled to unit variance for normal data) followed by
-        smooth clipping to (-3, 3), as RealMLP preprocesses numbers.
+        (median and interquartile range, scaled to unit variance for normal data, or half
+        the range where the interquartile range is zero) followed by smooth clipping to
+        (-3, 3), as RealMLP preprocesses numbers.
     stats : dict
         ``mean`` and ``scale`` (standard), ``quantiles`` (n_quantiles x n) and
-        ``references`` (quantile), or ``median`` and ``iqr_scale`` (robust: the divisor,
-        half the range where the interquartile range is zero), as learned from the training
-        data.
+        ``references`` (quantile), or ``median`` and ``iqr_scale`` (robust: the divisor), as
+        learned from the training data.
     """
 
     def __init__(self, method: str, stats: dict) -> None:

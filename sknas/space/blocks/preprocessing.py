@@ -28,9 +28,9 @@ class Normalization(Block):
         ``"standard"`` subtracts the mean and divides by the standard deviation; ``"quantile"``
         maps each feature through its empirical quantiles to a normal distribution;
         ``"robust"`` subtracts the median, divides by the interquartile range (scaled to unit
-        variance for normal data; half the range for a table's column whose interquartile
-        range is zero) and clips smoothly to (-3, 3) with x / sqrt(1 + (x/3)²), as RealMLP
-        does (the last two for tables only). None means ``"standard"``.
+        variance for normal data), or by half the range where that is zero, and clips
+        smoothly to (-3, 3) with x / sqrt(1 + (x/3)²), as RealMLP does. Quantile and robust
+        scaling are for tables only. None means ``"standard"``.
     name : str, optional
         Block name.
     """
