@@ -18,7 +18,8 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check sknas tests examples bench setup.py
-	$(VENV)/bin/python -m pytest -q tests
+	$(VENV)/bin/python -m pytest -q -n logical --maxprocesses 4 --dist loadfile -m "not timing" tests
+	$(VENV)/bin/python -m pytest -q -m timing tests
 
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict

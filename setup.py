@@ -42,7 +42,7 @@ setup(
             *PLOT,
         ],
         "bench": ["pytabkit>=1.8"],
-        "test": ["pytest>=7", "ruff>=0.5", *ONNX, *PLOT, *IMAGES, *POSTGRES],
+        "test": ["pytest>=7", "pytest-xdist>=3", "ruff>=0.5", *ONNX, *PLOT, *IMAGES, *POSTGRES],
     },
     entry_points={"console_scripts": ["sknas=sknas.cli:main"]},
     license="BSD-3-Clause",

@@ -10,7 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+
+
+def pytest_configure(config):
+    # `make test` runs the suite in one process per core (pytest-xdist): torch takes one
+    # thread in each, and in the processes the tests start, so that they do not contend for
+    # the cores
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
+        os.environ["OMP_NUM_THREADS"] = "1"
 
 
 @pytest.fixture(scope="session")

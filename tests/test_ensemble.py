@@ -420,6 +420,7 @@ def test_a_cross_validated_trial_is_pruned_between_folds_never_after_the_last(di
     assert states[2] == (optuna.trial.TrialState.COMPLETE, 3)
 
 
+@pytest.mark.timing
 def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, diabetes):
     X, y = diabetes
     # the best trial's refit is estimated at 8 s of the 20: the search keeps that back
@@ -442,6 +443,7 @@ def test_an_ensemble_searches_on_into_the_time_kept_for_a_refit(monkeypatch, dia
     assert starts[10][2] > 1
 
 
+@pytest.mark.timing
 def test_refit_members_keeps_the_time_every_member_needs(monkeypatch, diabetes):
     X, y = diabetes
     # each member's refit is estimated at 5 s of the 30: the search keeps 5 s per member

@@ -264,6 +264,7 @@ def test_journal_file_storage_resumes(tmp_path, iris):
     assert isinstance(again.study_._storage, optuna.storages.JournalStorage)
 
 
+@pytest.mark.timing  # the second process must start before the first ends every trial
 def test_n_jobs_runs_trials_in_several_processes(digits_csv):
     _, X, y = digits_csv
     clf = NASTabularClassifier(n_jobs=2, **SLOW).fit(X, y)

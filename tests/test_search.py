@@ -168,6 +168,7 @@ def test_the_final_model_time_scales_each_trials_epochs_to_the_final_rows():
     )
 
 
+@pytest.mark.timing
 def test_time_budget_covers_search_and_refit(long_regression, monkeypatch):
     X, y = long_regression
     budget = 10.0
@@ -189,6 +190,7 @@ def test_time_budget_covers_search_and_refit(long_regression, monkeypatch):
     assert reg.search_seconds_ + reg.refit_seconds_ <= reg.fit_seconds_
 
 
+@pytest.mark.timing
 def test_time_budget_alone_runs_more_than_the_default_trials(iris):
     X, y = iris
     budget = 8.0

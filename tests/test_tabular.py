@@ -277,6 +277,7 @@ def test_ctrl_c_keeps_the_best_so_far(iris):
     assert clf.score(X, y) > 0.6
 
 
+@pytest.mark.timing
 def test_time_budget_stops_the_search_before_the_final_model(cancer):
     X, y = cancer
     start = datetime.datetime.now()
