@@ -49,26 +49,17 @@ class PruningReporter(Callback):
 
 
 class TimeLimit(Callback):
-    """Stop training before it runs past a wall-clock deadline (``time.monotonic()``).
+    """Stop training once a wall-clock deadline (``time.monotonic()``) has passed.
 
-    After each batch, training ends when one more batch, as long as the longest so far,
-    would end past the deadline (a batch can take a second or more on a CPU: TabM's 32
-    members, say), the way skorch's EarlyStopping ends it; ``expired_`` tells that it
-    happened.
+    Training ends at the next batch boundary, the way skorch's EarlyStopping ends it;
+    ``expired_`` tells that it happened.
 
     Parameters
     ----------
     deadline : float, callable or None
-        Monotonic time by which training must end; None never stops. A callable
+        Monotonic time after which training stops; None never stops. A callable
         ``deadline(net)`` is asked again at the start of every epoch, so that the deadline
         can depend on the epochs trained so far.
-
-    Attributes
-    ----------
-    expired_ : bool
-        Whether the deadline stopped training.
-    longest_batch_ : float
-        Seconds of the longest batch so far, training and validation.
     """
 
     def __init__(self, deadline: float | Callable[[Any], float | None] | None) -> None:
@@ -77,20 +68,14 @@ class TimeLimit(Callback):
     def initialize(self) -> TimeLimit:
         self.expired_ = False
         self.current_ = None if callable(self.deadline) else self.deadline
-        self.longest_batch_ = 0.0
         return self
 
     def on_epoch_begin(self, net, **kwargs) -> None:
         if callable(self.deadline):
             self.current_ = self.deadline(net)
 
-    def on_batch_begin(self, net, **kwargs) -> None:
-        self.batch_started_ = time.monotonic()
-
     def on_batch_end(self, net, **kwargs) -> None:
-        now = time.monotonic()
-        self.longest_batch_ = max(self.longest_batch_, now - self.batch_started_)
-        if self.current_ is not None and now + self.longest_batch_ > self.current_:
+        if self.current_ is not None and time.monotonic() > self.current_:
             self.expired_ = True
             raise KeyboardInterrupt
 
