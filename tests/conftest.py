@@ -15,9 +15,9 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 
 def pytest_configure(config):
-    # `make test` runs the suite in one process per core (pytest-xdist): torch takes one
+    # `make test` runs the suite in one process per CPU (pytest-xdist): torch takes one
     # thread in each, and in the processes the tests start, so that they do not contend for
-    # the cores
+    # the CPUs
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
         os.environ["OMP_NUM_THREADS"] = "1"
